@@ -1,0 +1,12 @@
+//! Préau's domain: the words of a French primary-school ENT and the rules on them.
+//! No I/O here: storage and HTTP live in `preau-store` and `preau-web`.
+
+pub mod access;
+pub mod activation;
+pub mod directory;
+pub mod login;
+pub mod password;
+pub mod profile;
+
+pub use directory::{AccountState, ClassRole, Function, GroupKind, Level, StructureKind, TenantKind};
+pub use profile::NationalProfile;

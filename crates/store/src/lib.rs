@@ -1,0 +1,29 @@
+//! Préau's storage: one `Db` handle over SQLite (default) or PostgreSQL (scale-out),
+//! chosen from the URL, with the same repositories on both.
+
+#[macro_use]
+mod db;
+#[macro_use]
+pub mod directory;
+pub mod accounts;
+pub mod actor;
+pub mod credentials;
+pub mod error;
+mod migrations;
+pub mod sessions;
+pub mod time;
+
+pub use db::{Backend, Db, DbOptions};
+pub use error::{StoreError, StoreResult};
+pub use time::now;
+
+/// The tenant a request works in. Built by the web layer from the authenticated actor only;
+/// every query on tenant-owned rows filters by it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TenantScope(pub uuid::Uuid);
+
+impl TenantScope {
+    pub fn id(self) -> uuid::Uuid {
+        self.0
+    }
+}
