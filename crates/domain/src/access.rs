@@ -57,7 +57,11 @@ impl Actor {
     }
 
     pub fn is_pupil_only(&self) -> bool {
-        !self.profiles.is_empty() && self.profiles.iter().all(|(_, p)| *p == NationalProfile::Eleve)
+        !self.profiles.is_empty()
+            && self
+                .profiles
+                .iter()
+                .all(|(_, p)| *p == NationalProfile::Eleve)
     }
 
     fn in_tenant(&self, tenant_id: Uuid) -> bool {
@@ -74,7 +78,8 @@ impl Actor {
 
     pub fn may_admin_structure(&self, place: Place) -> bool {
         self.may_admin_tenant(place.tenant_id)
-            || (self.in_tenant(place.tenant_id) && self.admin_structures.contains(&place.structure_id))
+            || (self.in_tenant(place.tenant_id)
+                && self.admin_structures.contains(&place.structure_id))
     }
 
     /// Any administration page at all.
@@ -92,7 +97,9 @@ impl Actor {
     pub fn may_reset_pupil_password(&self, place: Place, pupil_classes: &[Uuid]) -> bool {
         self.may_admin_structure(place)
             || (self.in_tenant(place.tenant_id)
-                && pupil_classes.iter().any(|c| self.taught_classes.contains(c)))
+                && pupil_classes
+                    .iter()
+                    .any(|c| self.taught_classes.contains(c)))
     }
 
     /// A guardian sees only their own children.
@@ -117,27 +124,56 @@ mod tests {
             admin_structures: vec![school],
             ..Default::default()
         };
-        assert!(directeur.may_admin_structure(Place { tenant_id: tenant, structure_id: school }));
-        assert!(!directeur.may_admin_structure(Place { tenant_id: tenant, structure_id: other_school }));
-        assert!(!directeur.may_admin_structure(Place { tenant_id: Uuid::new_v4(), structure_id: school }));
+        assert!(directeur.may_admin_structure(Place {
+            tenant_id: tenant,
+            structure_id: school
+        }));
+        assert!(!directeur.may_admin_structure(Place {
+            tenant_id: tenant,
+            structure_id: other_school
+        }));
+        assert!(!directeur.may_admin_structure(Place {
+            tenant_id: Uuid::new_v4(),
+            structure_id: school
+        }));
         assert!(!directeur.may_admin_tenant(tenant));
     }
 
     #[test]
     fn tenant_admin_stays_in_their_tenant() {
         let (tenant, school, other_tenant) = ids();
-        let admin = Actor { tenant_id: Some(tenant), is_tenant_admin: true, ..Default::default() };
-        assert!(admin.may_admin_structure(Place { tenant_id: tenant, structure_id: school }));
-        assert!(!admin.may_admin_structure(Place { tenant_id: other_tenant, structure_id: school }));
-        let operator = Actor { is_operator: true, ..Default::default() };
+        let admin = Actor {
+            tenant_id: Some(tenant),
+            is_tenant_admin: true,
+            ..Default::default()
+        };
+        assert!(admin.may_admin_structure(Place {
+            tenant_id: tenant,
+            structure_id: school
+        }));
+        assert!(!admin.may_admin_structure(Place {
+            tenant_id: other_tenant,
+            structure_id: school
+        }));
+        let operator = Actor {
+            is_operator: true,
+            ..Default::default()
+        };
         assert!(operator.may_admin_tenant(other_tenant));
     }
 
     #[test]
     fn teacher_resets_only_pupils_of_their_classes() {
         let (tenant, school, class) = ids();
-        let place = Place { tenant_id: tenant, structure_id: school };
-        let teacher = Actor { tenant_id: Some(tenant), taught_classes: vec![class], ..Default::default() };
+        let place = Place {
+            tenant_id: tenant,
+            structure_id: school,
+        };
+        let teacher = Actor {
+            tenant_id: Some(tenant),
+            taught_classes: vec![class],
+            ..Default::default()
+        };
         assert!(teacher.may_reset_pupil_password(place, &[class]));
         assert!(!teacher.may_reset_pupil_password(place, &[Uuid::new_v4()]));
         assert!(teacher.may_see_class_list(place, class));

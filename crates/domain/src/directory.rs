@@ -55,6 +55,24 @@ code_enum!(
     }
 );
 
+impl TenantKind {
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Self::Syndicat => "tenant-syndicat",
+            Self::Commune => "tenant-commune",
+        }
+    }
+}
+
+impl ClassRole {
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Self::Eleve => "role-eleve",
+            Self::Enseignant => "role-enseignant",
+        }
+    }
+}
+
 impl StructureKind {
     pub fn is_school(self) -> bool {
         matches!(
@@ -105,7 +123,11 @@ pub fn parse_levels(s: &str) -> Result<Vec<Level>, UnknownValue> {
 }
 
 pub fn format_levels(levels: &[Level]) -> String {
-    levels.iter().map(|l| l.code()).collect::<Vec<_>>().join("-")
+    levels
+        .iter()
+        .map(|l| l.code())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 code_enum!(

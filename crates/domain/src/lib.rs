@@ -7,6 +7,9 @@ pub mod directory;
 pub mod login;
 pub mod password;
 pub mod profile;
+pub mod services;
 
-pub use directory::{AccountState, ClassRole, Function, GroupKind, Level, StructureKind, TenantKind};
+pub use directory::{
+    AccountState, ClassRole, Function, GroupKind, Level, StructureKind, TenantKind,
+};
 pub use profile::NationalProfile;

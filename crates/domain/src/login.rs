@@ -76,6 +76,9 @@ mod tests {
             dedupe_login("lea.martin", |l| taken.contains(&l)),
             "lea.martin3"
         );
-        assert_eq!(dedupe_login("tom.petit", |l| taken.contains(&l)), "tom.petit");
+        assert_eq!(
+            dedupe_login("tom.petit", |l| taken.contains(&l)),
+            "tom.petit"
+        );
     }
 }

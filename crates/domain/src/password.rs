@@ -103,7 +103,9 @@ pub fn check(kind: PolicyKind, password: &str, login: &str) -> Result<(), Passwo
                 || (length >= 14 && class_count >= 3)
                 || (length >= 20 && words(password) >= 4)
         }
-        PolicyKind::Pupil => (length >= 8 && class_count >= 3) || (length >= 12 && class_count >= 2),
+        PolicyKind::Pupil => {
+            (length >= 8 && class_count >= 3) || (length >= 12 && class_count >= 2)
+        }
     };
     if strong_enough {
         Ok(())
@@ -119,23 +121,38 @@ mod tests {
     #[test]
     fn adult_policy_follows_cnil_examples() {
         let k = PolicyKind::Adult;
-        assert_eq!(check(k, "Court1!", "a.b"), Err(PasswordProblem::TooShort { min: 12 }));
+        assert_eq!(
+            check(k, "Court1!", "a.b"),
+            Err(PasswordProblem::TooShort { min: 12 })
+        );
         assert!(check(k, "Abcdef1!xyzw", "a.b").is_ok());
         assert!(check(k, "Abcdefgh12345x", "a.b").is_ok());
-        assert_eq!(check(k, "abcdefghijklmn", "a.b"), Err(PasswordProblem::TooSimple));
+        assert_eq!(
+            check(k, "abcdefghijklmn", "a.b"),
+            Err(PasswordProblem::TooSimple)
+        );
         assert!(check(k, "cheval agrafe batterie correcte", "a.b").is_ok());
         assert_eq!(
             check(k, "Camille-2026-Secret!", "camille.martin"),
             Err(PasswordProblem::ContainsLogin)
         );
-        assert_eq!(check(k, "aaaaaaaaaaaaA1!", "x.y"), Err(PasswordProblem::TooSimple));
+        assert_eq!(
+            check(k, "aaaaaaaaaaaaA1!", "x.y"),
+            Err(PasswordProblem::TooSimple)
+        );
     }
 
     #[test]
     fn pupil_policy_is_shorter() {
         let k = PolicyKind::Pupil;
         assert!(check(k, "Soleil42", "lea.martin").is_ok());
-        assert_eq!(check(k, "soleil", "lea.martin"), Err(PasswordProblem::TooShort { min: 8 }));
-        assert_eq!(check(k, "soleilsoleil", "x.y"), Err(PasswordProblem::TooSimple));
+        assert_eq!(
+            check(k, "soleil", "lea.martin"),
+            Err(PasswordProblem::TooShort { min: 8 })
+        );
+        assert_eq!(
+            check(k, "soleilsoleil", "x.y"),
+            Err(PasswordProblem::TooSimple)
+        );
     }
 }

@@ -23,7 +23,7 @@ fn code_hash(user_id: Uuid, code: &str) -> Vec<u8> {
 /// Returns the code in clear, to print or show once.
 pub async fn issue_activation_code(
     db: &Db,
-    scope: TenantScope,
+    scope: Option<TenantScope>,
     user_id: Uuid,
     issued_by: Option<Uuid>,
 ) -> StoreResult<(String, DateTime<Utc>)> {
@@ -34,9 +34,12 @@ pub async fn issue_activation_code(
     let at = now();
     let expires_at = at + Duration::days(CODE_VALIDITY_DAYS);
     in_write_tx!(db, |tx| {
-        let state = sqlx::query("SELECT state FROM users WHERE id = $1 AND tenant_id = $2")
+        // Without a scope, only tenant-less accounts (platform operators) qualify.
+        let state = sqlx::query(
+            "SELECT state FROM users WHERE id = $1 AND (tenant_id = $2 OR ($2 IS NULL AND tenant_id IS NULL))",
+        )
             .bind(user_id)
-            .bind(scope.id())
+            .bind(scope.map(TenantScope::id))
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound)?
@@ -53,7 +56,7 @@ pub async fn issue_activation_code(
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(code_hash(user_id, &code))
-        .bind(scope.id())
+        .bind(scope.map(TenantScope::id))
         .bind(user_id)
         .bind(expires_at)
         .bind(issued_by)
@@ -75,7 +78,11 @@ pub enum ActivationProblem {
 }
 
 /// Checks a login + code pair without using it up (first step of activation).
-pub async fn check_activation_code(db: &Db, login: &str, typed_code: &str) -> StoreResult<Result<User, ActivationProblem>> {
+pub async fn check_activation_code(
+    db: &Db,
+    login: &str,
+    typed_code: &str,
+) -> StoreResult<Result<User, ActivationProblem>> {
     let code = normalize_typed_code(typed_code);
     let found = on_read!(db, |c| {
         sqlx::query(concat!(
@@ -88,7 +95,14 @@ pub async fn check_activation_code(db: &Db, login: &str, typed_code: &str) -> St
         .fetch_all(c)
         .await?
         .iter()
-        .map(|r| Ok((user_from_row(r)?, r.opt_time("code_expires")?, r.opt_time("code_used")?, r.opt_bytes("code_hash")?)))
+        .map(|r| {
+            Ok((
+                user_from_row(r)?,
+                r.opt_time("code_expires")?,
+                r.opt_time("code_used")?,
+                r.opt_bytes("code_hash")?,
+            ))
+        })
         .collect::<StoreResult<Vec<_>>>()?
     });
     let at = now();
@@ -149,7 +163,14 @@ pub async fn redeem_activation_code(
         }
         marked == 1
     });
-    Ok(if used { Ok(User { state: AccountState::Active, ..user }) } else { Err(ActivationProblem::AlreadyUsed) })
+    Ok(if used {
+        Ok(User {
+            state: AccountState::Active,
+            ..user
+        })
+    } else {
+        Err(ActivationProblem::AlreadyUsed)
+    })
 }
 
 /// What sign-in needs to know about an account.
@@ -221,7 +242,11 @@ pub async fn record_failed_login(db: &Db, user_id: Uuid) -> StoreResult<Option<D
 
 /// After a successful sign-in: clears the failure count, and stores a re-computed hash
 /// when the stored one used older parameters.
-pub async fn record_successful_login(db: &Db, user_id: Uuid, new_hash: Option<&str>) -> StoreResult<()> {
+pub async fn record_successful_login(
+    db: &Db,
+    user_id: Uuid,
+    new_hash: Option<&str>,
+) -> StoreResult<()> {
     in_write_tx!(db, |tx| {
         sqlx::query(
             "UPDATE users SET failed_logins = 0, locked_until = NULL, \
@@ -302,18 +327,24 @@ pub async fn password_reset_user(db: &Db, token: &str) -> StoreResult<Option<Use
 }
 
 /// Uses a reset token and sets the new password; false when the token is no longer valid.
-pub async fn consume_password_reset(db: &Db, token: &str, password_hash: &str) -> StoreResult<bool> {
+pub async fn consume_password_reset(
+    db: &Db,
+    token: &str,
+    password_hash: &str,
+) -> StoreResult<bool> {
     let Some(user) = password_reset_user(db, token).await? else {
         return Ok(false);
     };
     let at = now();
     let used = in_write_tx!(db, |tx| {
-        sqlx::query("UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
-            .bind(at)
-            .bind(token_hash(token))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
+        sqlx::query(
+            "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
+        )
+        .bind(at)
+        .bind(token_hash(token))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
             == 1
     });
     if used {

@@ -1,11 +1,11 @@
 //! Loads what the access rules need to know about a signed-in user, in one query.
 
-use crate::db::{RowExt, parse_code};
-use crate::error::StoreResult;
 use crate::Db;
+use crate::db::{RowExt, parse_code};
+use crate::directory::User;
+use crate::error::StoreResult;
 use preau_domain::Function;
 use preau_domain::access::Actor;
-use crate::directory::User;
 
 pub async fn load(db: &Db, user: &User) -> StoreResult<Actor> {
     let mut actor = Actor {

@@ -19,9 +19,15 @@ pub struct HashCost {
 }
 
 impl HashCost {
-    pub const DEFAULT: HashCost = HashCost { memory_kib: 19 * 1024, iterations: 2 };
+    pub const DEFAULT: HashCost = HashCost {
+        memory_kib: 19 * 1024,
+        iterations: 2,
+    };
     /// For tests only: fast hashes.
-    pub const TESTING: HashCost = HashCost { memory_kib: 64, iterations: 1 };
+    pub const TESTING: HashCost = HashCost {
+        memory_kib: 64,
+        iterations: 1,
+    };
 
     fn params(self) -> StoreResult<Params> {
         Params::new(self.memory_kib, self.iterations, 1, Some(32))
@@ -84,7 +90,11 @@ pub enum Verified {
 }
 
 /// Verifies synchronously; use [`verify_password`] from async code.
-pub fn verify_password_blocking(cost: HashCost, password: &str, phc: &str) -> StoreResult<Verified> {
+pub fn verify_password_blocking(
+    cost: HashCost,
+    password: &str,
+    phc: &str,
+) -> StoreResult<Verified> {
     let parsed = PasswordHash::new(phc).map_err(|e| StoreError::Hashing(e.to_string()))?;
     let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
         return Err(StoreError::Hashing("incomplete PHC string".into()));
@@ -102,7 +112,11 @@ pub fn verify_password_blocking(cost: HashCost, password: &str, phc: &str) -> St
         && params.m_cost() == current.m_cost()
         && params.t_cost() == current.t_cost()
         && params.p_cost() == current.p_cost();
-    Ok(if same_cost { Verified::Yes } else { Verified::YesRehash })
+    Ok(if same_cost {
+        Verified::Yes
+    } else {
+        Verified::YesRehash
+    })
 }
 
 async fn on_hashing_thread<T: Send + 'static>(
@@ -121,7 +135,11 @@ pub async fn hash_password(cost: HashCost, password: String) -> StoreResult<Stri
     on_hashing_thread(move || hash_password_blocking(cost, &password)).await
 }
 
-pub async fn verify_password(cost: HashCost, password: String, phc: String) -> StoreResult<Verified> {
+pub async fn verify_password(
+    cost: HashCost,
+    password: String,
+    phc: String,
+) -> StoreResult<Verified> {
     on_hashing_thread(move || verify_password_blocking(cost, &password, &phc)).await
 }
 
@@ -138,13 +156,29 @@ mod tests {
     fn hash_verify_and_rehash() -> StoreResult<()> {
         let phc = hash_password_blocking(HashCost::TESTING, "Une phrase de passe")?;
         assert!(phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{phc}");
-        assert_eq!(verify_password_blocking(HashCost::TESTING, "Une phrase de passe", &phc)?, Verified::Yes);
-        assert_eq!(verify_password_blocking(HashCost::TESTING, "une phrase de passe", &phc)?, Verified::No);
-        let stronger = HashCost { memory_kib: 128, iterations: 1 };
-        assert_eq!(verify_password_blocking(stronger, "Une phrase de passe", &phc)?, Verified::YesRehash);
+        assert_eq!(
+            verify_password_blocking(HashCost::TESTING, "Une phrase de passe", &phc)?,
+            Verified::Yes
+        );
+        assert_eq!(
+            verify_password_blocking(HashCost::TESTING, "une phrase de passe", &phc)?,
+            Verified::No
+        );
+        let stronger = HashCost {
+            memory_kib: 128,
+            iterations: 1,
+        };
+        assert_eq!(
+            verify_password_blocking(stronger, "Une phrase de passe", &phc)?,
+            Verified::YesRehash
+        );
         // Interoperates with the reference implementation's PHC parsing.
         use argon2::PasswordVerifier;
-        assert!(Argon2::default().verify_password(b"Une phrase de passe", &phc).is_ok());
+        assert!(
+            Argon2::default()
+                .verify_password(b"Une phrase de passe", &phc)
+                .is_ok()
+        );
         Ok(())
     }
 }

@@ -120,19 +120,30 @@ impl Db {
             .foreign_keys(true)
             .auto_vacuum(SqliteAutoVacuum::Incremental)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("journal_size_limit", options.wal_size_limit_bytes.to_string())
+            .pragma(
+                "journal_size_limit",
+                options.wal_size_limit_bytes.to_string(),
+            )
             .pragma("cache_size", "-16000")
             .pragma("temp_store", "memory");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(base.clone())
+            .connect_with(base)
             .await?;
+        // Readers only read: no journal or vacuum settings (they need a writable handle).
+        let read_options = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-16000")
+            .pragma("temp_store", "memory");
         let reader = SqlitePoolOptions::new()
             .max_connections(options.read_connections)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(base.read_only(true))
+            .connect_with(read_options)
             .await?;
         Ok(Self::Sqlite(SqliteDb { writer, reader }))
     }

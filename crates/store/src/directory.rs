@@ -94,6 +94,12 @@ macro_rules! user_columns {
     };
 }
 
+/// Inserts a user: id, tenant, login, first name, last name, e-mail, birth date, state,
+/// operator flag, creation time, password hash, charter acceptance time.
+pub(crate) const USER_INSERT: &str = "INSERT INTO users (id, tenant_id, login, first_name, last_name, email, \
+    birth_date, state, is_operator, failed_logins, created_at, updated_at, password_hash, charter_accepted_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10, $11, $12)";
+
 pub(crate) fn user_from_row(r: &impl RowExt) -> StoreResult<User> {
     Ok(User {
         id: r.uuid("id")?,
@@ -150,15 +156,19 @@ fn class_from_row(r: &impl RowExt) -> StoreResult<Class> {
         tenant_id: r.uuid("tenant_id")?,
         structure_id: r.uuid("structure_id")?,
         name: r.text("name")?,
-        levels: parse_levels(&r.text("levels")?)
-            .map_err(|e| StoreError::Invalid(e.to_string()))?,
+        levels: parse_levels(&r.text("levels")?).map_err(|e| StoreError::Invalid(e.to_string()))?,
         school_year: r.int("school_year")?,
     })
 }
 
 // ---------- tenants ----------
 
-pub async fn create_tenant(db: &Db, slug: &str, name: &str, kind: TenantKind) -> StoreResult<Tenant> {
+pub async fn create_tenant(
+    db: &Db,
+    slug: &str,
+    name: &str,
+    kind: TenantKind,
+) -> StoreResult<Tenant> {
     let tenant = Tenant {
         id: Uuid::now_v7(),
         slug: slug.to_owned(),
@@ -167,15 +177,17 @@ pub async fn create_tenant(db: &Db, slug: &str, name: &str, kind: TenantKind) ->
         created_at: now(),
     };
     in_write_tx!(db, |tx| {
-        sqlx::query("INSERT INTO tenants (id, slug, name, kind, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(tenant.id)
-            .bind(&tenant.slug)
-            .bind(&tenant.name)
-            .bind(tenant.kind.code())
-            .bind(tenant.created_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| StoreError::on_unique(e, "tenant-slug"))?;
+        sqlx::query(
+            "INSERT INTO tenants (id, slug, name, kind, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(tenant.id)
+        .bind(&tenant.slug)
+        .bind(&tenant.name)
+        .bind(tenant.kind.code())
+        .bind(tenant.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::on_unique(e, "tenant-slug"))?;
     });
     Ok(tenant)
 }
@@ -216,7 +228,11 @@ pub async fn find_tenant_by_slug(db: &Db, slug: &str) -> StoreResult<Option<Tena
 
 // ---------- structures ----------
 
-pub async fn create_structure(db: &Db, scope: TenantScope, new: NewStructure) -> StoreResult<Structure> {
+pub async fn create_structure(
+    db: &Db,
+    scope: TenantScope,
+    new: NewStructure,
+) -> StoreResult<Structure> {
     let structure = Structure {
         id: Uuid::now_v7(),
         tenant_id: scope.id(),
@@ -229,7 +245,10 @@ pub async fn create_structure(db: &Db, scope: TenantScope, new: NewStructure) ->
     };
     in_write_tx!(db, |tx| {
         // A parent or circonscription must belong to the same tenant.
-        for linked in [structure.parent_id, structure.circonscription_id].into_iter().flatten() {
+        for linked in [structure.parent_id, structure.circonscription_id]
+            .into_iter()
+            .flatten()
+        {
             sqlx::query("SELECT id FROM structures WHERE id = $1 AND tenant_id = $2")
                 .bind(linked)
                 .bind(scope.id())
@@ -260,7 +279,9 @@ pub async fn create_structure(db: &Db, scope: TenantScope, new: NewStructure) ->
 pub async fn list_structures(db: &Db, scope: TenantScope) -> StoreResult<Vec<Structure>> {
     on_read!(db, |c| {
         sqlx::query(concat!(
-            "SELECT ", structure_columns!(), " FROM structures WHERE tenant_id = $1 ORDER BY kind, name"
+            "SELECT ",
+            structure_columns!(),
+            " FROM structures WHERE tenant_id = $1 ORDER BY kind, name"
         ))
         .bind(scope.id())
         .fetch_all(c)
@@ -274,7 +295,9 @@ pub async fn list_structures(db: &Db, scope: TenantScope) -> StoreResult<Vec<Str
 pub async fn get_structure(db: &Db, scope: TenantScope, id: Uuid) -> StoreResult<Structure> {
     on_read!(db, |c| {
         let row = sqlx::query(concat!(
-            "SELECT ", structure_columns!(), " FROM structures WHERE id = $1 AND tenant_id = $2"
+            "SELECT ",
+            structure_columns!(),
+            " FROM structures WHERE id = $1 AND tenant_id = $2"
         ))
         .bind(id)
         .bind(scope.id())
@@ -340,10 +363,16 @@ pub async fn create_class(
     Ok(class)
 }
 
-pub async fn list_classes(db: &Db, scope: TenantScope, structure_id: Uuid) -> StoreResult<Vec<Class>> {
+pub async fn list_classes(
+    db: &Db,
+    scope: TenantScope,
+    structure_id: Uuid,
+) -> StoreResult<Vec<Class>> {
     on_read!(db, |c| {
         sqlx::query(concat!(
-            "SELECT ", class_columns!(), " FROM classes WHERE structure_id = $1 AND tenant_id = $2 \
+            "SELECT ",
+            class_columns!(),
+            " FROM classes WHERE structure_id = $1 AND tenant_id = $2 \
              ORDER BY levels, name"
         ))
         .bind(structure_id)
@@ -359,7 +388,9 @@ pub async fn list_classes(db: &Db, scope: TenantScope, structure_id: Uuid) -> St
 pub async fn get_class(db: &Db, scope: TenantScope, id: Uuid) -> StoreResult<Class> {
     on_read!(db, |c| {
         let row = sqlx::query(concat!(
-            "SELECT ", class_columns!(), " FROM classes WHERE id = $1 AND tenant_id = $2"
+            "SELECT ",
+            class_columns!(),
+            " FROM classes WHERE id = $1 AND tenant_id = $2"
         ))
         .bind(id)
         .bind(scope.id())
@@ -371,7 +402,11 @@ pub async fn get_class(db: &Db, scope: TenantScope, id: Uuid) -> StoreResult<Cla
 }
 
 /// Classes a user belongs to (as pupil or teacher), with their role.
-pub async fn classes_of_user(db: &Db, scope: TenantScope, user_id: Uuid) -> StoreResult<Vec<(Class, ClassRole)>> {
+pub async fn classes_of_user(
+    db: &Db,
+    scope: TenantScope,
+    user_id: Uuid,
+) -> StoreResult<Vec<(Class, ClassRole)>> {
     on_read!(db, |c| {
         sqlx::query(
             "SELECT c.id, c.tenant_id, c.structure_id, c.name, c.levels, c.school_year, m.role \
@@ -389,7 +424,11 @@ pub async fn classes_of_user(db: &Db, scope: TenantScope, user_id: Uuid) -> Stor
 }
 
 /// Members of a class with their role, pupils by name.
-pub async fn class_members(db: &Db, scope: TenantScope, class_id: Uuid) -> StoreResult<Vec<(User, ClassRole)>> {
+pub async fn class_members(
+    db: &Db,
+    scope: TenantScope,
+    class_id: Uuid,
+) -> StoreResult<Vec<(User, ClassRole)>> {
     on_read!(db, |c| {
         sqlx::query(concat!(
             "SELECT ", user_columns!(), ", m.role FROM class_members m JOIN users u ON u.id = m.user_id \
@@ -457,49 +496,55 @@ async fn insert_user(
     };
     let at = now();
     in_write_tx!(db, |tx| {
-        sqlx::query(
-            "INSERT INTO users (id, tenant_id, login, first_name, last_name, email, birth_date, state, \
-             is_operator, failed_logins, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10)",
-        )
-        .bind(user.id)
-        .bind(user.tenant_id)
-        .bind(&user.login)
-        .bind(&user.first_name)
-        .bind(&user.last_name)
-        .bind(&user.email)
-        .bind(&user.birth_date)
-        .bind(user.state.code())
-        .bind(user.is_operator)
-        .bind(at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| StoreError::on_unique(e, "user-login"))?;
+        sqlx::query(USER_INSERT)
+            .bind(user.id)
+            .bind(user.tenant_id)
+            .bind(&user.login)
+            .bind(&user.first_name)
+            .bind(&user.last_name)
+            .bind(&user.email)
+            .bind(&user.birth_date)
+            .bind(user.state.code())
+            .bind(user.is_operator)
+            .bind(at)
+            .bind(None::<String>)
+            .bind(None::<chrono::DateTime<Utc>>)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::on_unique(e, "user-login"))?;
     });
     Ok(user)
 }
 
 pub async fn get_user(db: &Db, scope: TenantScope, id: Uuid) -> StoreResult<User> {
     on_read!(db, |c| {
-        let row = sqlx::query(concat!("SELECT ", user_columns!(), " FROM users u WHERE u.id = $1 AND u.tenant_id = $2"))
-            .bind(id)
-            .bind(scope.id())
-            .fetch_optional(c)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users u WHERE u.id = $1 AND u.tenant_id = $2"
+        ))
+        .bind(id)
+        .bind(scope.id())
+        .fetch_optional(c)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         user_from_row(&row)
     })
 }
 
 pub async fn find_user_by_login(db: &Db, login: &str) -> StoreResult<Option<User>> {
     on_read!(db, |c| {
-        sqlx::query(concat!("SELECT ", user_columns!(), " FROM users u WHERE u.login = $1"))
-            .bind(login)
-            .fetch_optional(c)
-            .await?
-            .as_ref()
-            .map(user_from_row)
-            .transpose()
+        sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users u WHERE u.login = $1"
+        ))
+        .bind(login)
+        .fetch_optional(c)
+        .await?
+        .as_ref()
+        .map(user_from_row)
+        .transpose()
     })
 }
 
@@ -519,7 +564,9 @@ pub async fn list_structure_members(
 ) -> StoreResult<Vec<StructureMember>> {
     let rows: Vec<(User, NationalProfile)> = on_read!(db, |c| {
         sqlx::query(concat!(
-            "SELECT ", user_columns!(), ", p.profile FROM user_profiles p JOIN users u ON u.id = p.user_id \
+            "SELECT ",
+            user_columns!(),
+            ", p.profile FROM user_profiles p JOIN users u ON u.id = p.user_id \
              WHERE p.structure_id = $1 AND p.tenant_id = $2 AND ($3 IS NULL OR p.profile = $3) \
              ORDER BY u.last_name, u.first_name, u.id"
         ))
@@ -536,15 +583,27 @@ pub async fn list_structure_members(
     for (user, profile) in rows {
         match members.last_mut() {
             Some(last) if last.user.id == user.id => last.profiles.push(profile),
-            _ => members.push(StructureMember { user, profiles: vec![profile] }),
+            _ => members.push(StructureMember {
+                user,
+                profiles: vec![profile],
+            }),
         }
     }
     Ok(members)
 }
 
-pub async fn set_user_state(db: &Db, scope: TenantScope, user_id: Uuid, state: AccountState) -> StoreResult<()> {
+pub async fn set_user_state(
+    db: &Db,
+    scope: TenantScope,
+    user_id: Uuid,
+    state: AccountState,
+) -> StoreResult<()> {
     in_write_tx!(db, |tx| {
-        let done = sqlx::query("UPDATE users SET state = $1, updated_at = $2 WHERE id = $3 AND tenant_id = $4")
+        // Re-enabling an account that never chose a password puts it back to "pending".
+        let done = sqlx::query(
+            "UPDATE users SET state = CASE WHEN $1 = 'active' AND password_hash IS NULL THEN 'pending' ELSE $1 END, \
+             updated_at = $2 WHERE id = $3 AND tenant_id = $4",
+        )
             .bind(state.code())
             .bind(now())
             .bind(user_id)
@@ -565,16 +624,22 @@ pub async fn set_user_state(db: &Db, scope: TenantScope, user_id: Uuid, state: A
 }
 
 /// Profiles a user holds, per structure.
-pub async fn profiles_of_user(db: &Db, scope: TenantScope, user_id: Uuid) -> StoreResult<Vec<(Uuid, NationalProfile)>> {
+pub async fn profiles_of_user(
+    db: &Db,
+    scope: TenantScope,
+    user_id: Uuid,
+) -> StoreResult<Vec<(Uuid, NationalProfile)>> {
     on_read!(db, |c| {
-        sqlx::query("SELECT structure_id, profile FROM user_profiles WHERE user_id = $1 AND tenant_id = $2")
-            .bind(user_id)
-            .bind(scope.id())
-            .fetch_all(c)
-            .await?
-            .iter()
-            .map(|r| Ok((r.uuid("structure_id")?, parse_code(&r.text("profile")?)?)))
-            .collect()
+        sqlx::query(
+            "SELECT structure_id, profile FROM user_profiles WHERE user_id = $1 AND tenant_id = $2",
+        )
+        .bind(user_id)
+        .bind(scope.id())
+        .fetch_all(c)
+        .await?
+        .iter()
+        .map(|r| Ok((r.uuid("structure_id")?, parse_code(&r.text("profile")?)?)))
+        .collect()
     })
 }
 
@@ -640,7 +705,11 @@ pub async fn add_function(
     Ok(())
 }
 
-pub async fn functions_of_user(db: &Db, scope: TenantScope, user_id: Uuid) -> StoreResult<Vec<(Uuid, Function)>> {
+pub async fn functions_of_user(
+    db: &Db,
+    scope: TenantScope,
+    user_id: Uuid,
+) -> StoreResult<Vec<(Uuid, Function)>> {
     on_read!(db, |c| {
         sqlx::query("SELECT structure_id, function FROM user_functions WHERE user_id = $1 AND tenant_id = $2")
             .bind(user_id)
@@ -654,7 +723,12 @@ pub async fn functions_of_user(db: &Db, scope: TenantScope, user_id: Uuid) -> St
 }
 
 /// Grants administration of one structure, or of the whole tenant when `structure_id` is `None`.
-pub async fn grant_admin(db: &Db, scope: TenantScope, user_id: Uuid, structure_id: Option<Uuid>) -> StoreResult<()> {
+pub async fn grant_admin(
+    db: &Db,
+    scope: TenantScope,
+    user_id: Uuid,
+    structure_id: Option<Uuid>,
+) -> StoreResult<()> {
     in_write_tx!(db, |tx| {
         ensure_in_tenant!(tx, scope, "users", user_id);
         if let Some(s) = structure_id {
@@ -696,14 +770,21 @@ pub async fn add_class_member(
     Ok(())
 }
 
-pub async fn remove_class_member(db: &Db, scope: TenantScope, class_id: Uuid, user_id: Uuid) -> StoreResult<()> {
+pub async fn remove_class_member(
+    db: &Db,
+    scope: TenantScope,
+    class_id: Uuid,
+    user_id: Uuid,
+) -> StoreResult<()> {
     in_write_tx!(db, |tx| {
-        sqlx::query("DELETE FROM class_members WHERE class_id = $1 AND user_id = $2 AND tenant_id = $3")
-            .bind(class_id)
-            .bind(user_id)
-            .bind(scope.id())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "DELETE FROM class_members WHERE class_id = $1 AND user_id = $2 AND tenant_id = $3",
+        )
+        .bind(class_id)
+        .bind(user_id)
+        .bind(scope.id())
+        .execute(&mut *tx)
+        .await?;
     });
     Ok(())
 }
@@ -718,7 +799,9 @@ pub async fn link_guardian(
     legal_authority: bool,
 ) -> StoreResult<()> {
     if guardian_id == child_id {
-        return Err(StoreError::Invalid("a person cannot be their own guardian".into()));
+        return Err(StoreError::Invalid(
+            "a person cannot be their own guardian".into(),
+        ));
     }
     in_write_tx!(db, |tx| {
         ensure_in_tenant!(tx, scope, "users", guardian_id, child_id);
@@ -736,14 +819,21 @@ pub async fn link_guardian(
     Ok(())
 }
 
-pub async fn unlink_guardian(db: &Db, scope: TenantScope, guardian_id: Uuid, child_id: Uuid) -> StoreResult<()> {
+pub async fn unlink_guardian(
+    db: &Db,
+    scope: TenantScope,
+    guardian_id: Uuid,
+    child_id: Uuid,
+) -> StoreResult<()> {
     in_write_tx!(db, |tx| {
-        sqlx::query("DELETE FROM guardianships WHERE guardian_id = $1 AND child_id = $2 AND tenant_id = $3")
-            .bind(guardian_id)
-            .bind(child_id)
-            .bind(scope.id())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "DELETE FROM guardianships WHERE guardian_id = $1 AND child_id = $2 AND tenant_id = $3",
+        )
+        .bind(guardian_id)
+        .bind(child_id)
+        .bind(scope.id())
+        .execute(&mut *tx)
+        .await?;
     });
     Ok(())
 }
@@ -763,7 +853,11 @@ pub struct ChildSummary {
 }
 
 /// The children of a guardian, each with their current class and school (one query).
-pub async fn children_of(db: &Db, scope: TenantScope, guardian_id: Uuid) -> StoreResult<Vec<ChildSummary>> {
+pub async fn children_of(
+    db: &Db,
+    scope: TenantScope,
+    guardian_id: Uuid,
+) -> StoreResult<Vec<ChildSummary>> {
     on_read!(db, |c| {
         sqlx::query(
             "SELECT u.id, u.first_name, u.last_name, g.legal_authority, \
@@ -799,10 +893,16 @@ pub async fn children_of(db: &Db, scope: TenantScope, guardian_id: Uuid) -> Stor
 }
 
 /// The guardians of a child, with the legal-authority flag.
-pub async fn guardians_of(db: &Db, scope: TenantScope, child_id: Uuid) -> StoreResult<Vec<(User, bool)>> {
+pub async fn guardians_of(
+    db: &Db,
+    scope: TenantScope,
+    child_id: Uuid,
+) -> StoreResult<Vec<(User, bool)>> {
     on_read!(db, |c| {
         sqlx::query(concat!(
-            "SELECT ", user_columns!(), ", g.legal_authority FROM guardianships g JOIN users u ON u.id = g.guardian_id \
+            "SELECT ",
+            user_columns!(),
+            ", g.legal_authority FROM guardianships g JOIN users u ON u.id = g.guardian_id \
              WHERE g.child_id = $1 AND g.tenant_id = $2 ORDER BY u.last_name, u.first_name"
         ))
         .bind(child_id)
@@ -836,11 +936,27 @@ pub async fn refresh_groups(db: &Db, scope: TenantScope, structure_id: Uuid) -> 
     let classes = list_classes(db, scope, structure_id).await?;
     let mut wanted: Vec<(Option<Uuid>, GroupKind, NationalProfile, String)> = NationalProfile::ALL
         .into_iter()
-        .map(|p| (None, GroupKind::Profile, p, format!("{} — {}", structure.name, p.code())))
+        .map(|p| {
+            (
+                None,
+                GroupKind::Profile,
+                p,
+                format!("{} — {}", structure.name, p.code()),
+            )
+        })
         .collect();
     for class in &classes {
-        for p in [NationalProfile::Eleve, NationalProfile::Enseignant, NationalProfile::Tuteur] {
-            wanted.push((Some(class.id), GroupKind::Class, p, format!("{} — {}", class.name, p.code())));
+        for p in [
+            NationalProfile::Eleve,
+            NationalProfile::Enseignant,
+            NationalProfile::Tuteur,
+        ] {
+            wanted.push((
+                Some(class.id),
+                GroupKind::Class,
+                p,
+                format!("{} — {}", class.name, p.code()),
+            ));
         }
     }
     in_write_tx!(db, |tx| {
@@ -914,7 +1030,12 @@ pub async fn refresh_groups(db: &Db, scope: TenantScope, structure_id: Uuid) -> 
 }
 
 /// Creates a manual group in a structure.
-pub async fn create_manual_group(db: &Db, scope: TenantScope, structure_id: Uuid, name: &str) -> StoreResult<Uuid> {
+pub async fn create_manual_group(
+    db: &Db,
+    scope: TenantScope,
+    structure_id: Uuid,
+    name: &str,
+) -> StoreResult<Uuid> {
     let id = Uuid::now_v7();
     in_write_tx!(db, |tx| {
         ensure_in_tenant!(tx, scope, "structures", structure_id);
@@ -933,7 +1054,12 @@ pub async fn create_manual_group(db: &Db, scope: TenantScope, structure_id: Uuid
     Ok(id)
 }
 
-pub async fn add_group_member(db: &Db, scope: TenantScope, group_id: Uuid, user_id: Uuid) -> StoreResult<()> {
+pub async fn add_group_member(
+    db: &Db,
+    scope: TenantScope,
+    group_id: Uuid,
+    user_id: Uuid,
+) -> StoreResult<()> {
     in_write_tx!(db, |tx| {
         ensure_in_tenant!(tx, scope, "users", user_id);
         ensure_in_tenant!(tx, scope, "groups", group_id);
@@ -948,7 +1074,11 @@ pub async fn add_group_member(db: &Db, scope: TenantScope, group_id: Uuid, user_
 }
 
 /// Groups of a structure with their member counts.
-pub async fn list_groups(db: &Db, scope: TenantScope, structure_id: Uuid) -> StoreResult<Vec<Group>> {
+pub async fn list_groups(
+    db: &Db,
+    scope: TenantScope,
+    structure_id: Uuid,
+) -> StoreResult<Vec<Group>> {
     on_read!(db, |c| {
         sqlx::query(
             "SELECT g.id, g.structure_id, g.class_id, g.kind, g.profile, g.name, \
@@ -973,4 +1103,48 @@ pub async fn list_groups(db: &Db, scope: TenantScope, structure_id: Uuid) -> Sto
         })
         .collect()
     })
+}
+
+/// Where a user holds their profiles: structure name and kind with the profile (home page).
+#[derive(Clone, Debug)]
+pub struct Place {
+    pub structure_id: Uuid,
+    pub structure_name: String,
+    pub structure_kind: StructureKind,
+    pub profile: NationalProfile,
+}
+
+pub async fn places_of_user(db: &Db, scope: TenantScope, user_id: Uuid) -> StoreResult<Vec<Place>> {
+    on_read!(db, |c| {
+        sqlx::query(
+            "SELECT s.id, s.name, s.kind, p.profile FROM user_profiles p JOIN structures s ON s.id = p.structure_id \
+             WHERE p.user_id = $1 AND p.tenant_id = $2 ORDER BY s.name, p.profile",
+        )
+        .bind(user_id)
+        .bind(scope.id())
+        .fetch_all(c)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Place {
+                structure_id: r.uuid("id")?,
+                structure_name: r.text("name")?,
+                structure_kind: parse_code(&r.text("kind")?)?,
+                profile: parse_code(&r.text("profile")?)?,
+            })
+        })
+        .collect()
+    })
+}
+
+/// Opens an operator account created from the command line (no activation step).
+pub async fn set_operator_active(db: &Db, user_id: Uuid) -> StoreResult<()> {
+    in_write_tx!(db, |tx| {
+        sqlx::query("UPDATE users SET state = 'active', charter_accepted_at = $1 WHERE id = $2 AND is_operator AND password_hash IS NOT NULL")
+            .bind(now())
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+    });
+    Ok(())
 }

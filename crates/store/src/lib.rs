@@ -7,6 +7,7 @@ mod db;
 pub mod directory;
 pub mod accounts;
 pub mod actor;
+pub mod batch;
 pub mod credentials;
 pub mod error;
 mod migrations;

@@ -32,7 +32,9 @@ pub(crate) async fn apply(db: &Db) -> StoreResult<()> {
             let rows = sqlx::query("SELECT version FROM schema_migrations")
                 .fetch_all(&s.writer)
                 .await?;
-            rows.iter().map(|r| r.int("version")).collect::<Result<_, _>>()?
+            rows.iter()
+                .map(|r| r.int("version"))
+                .collect::<Result<_, _>>()?
         }
         Db::Postgres(p) => {
             // Serialise concurrent starts of several app nodes.
@@ -45,7 +47,9 @@ pub(crate) async fn apply(db: &Db) -> StoreResult<()> {
                 .fetch_all(&mut *conn)
                 .await?;
             pg_lock = Some(conn);
-            rows.iter().map(|r| r.int("version")).collect::<Result<_, _>>()?
+            rows.iter()
+                .map(|r| r.int("version"))
+                .collect::<Result<_, _>>()?
         }
     };
     for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
@@ -57,12 +61,14 @@ pub(crate) async fn apply(db: &Db) -> StoreResult<()> {
                 Db::Postgres(_) => m.postgres,
             };
             sqlx::raw_sql(sql).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-                .bind(m.version)
-                .bind(m.name)
-                .bind(&applied_at)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(m.version)
+            .bind(m.name)
+            .bind(&applied_at)
+            .execute(&mut *tx)
+            .await?;
         });
     }
     if let Some(mut conn) = pg_lock {

@@ -21,7 +21,10 @@ pub struct SessionPolicy {
 
 impl Default for SessionPolicy {
     fn default() -> Self {
-        Self { idle: Duration::hours(2), absolute: Duration::hours(12) }
+        Self {
+            idle: Duration::hours(2),
+            absolute: Duration::hours(12),
+        }
     }
 }
 
@@ -48,7 +51,13 @@ pub struct SessionUser {
 }
 
 /// Opens a session for the user; returns the token to put in the cookie.
-pub async fn create(db: &Db, user_id: Uuid, user_agent: &str, ip: &str, policy: SessionPolicy) -> StoreResult<String> {
+pub async fn create(
+    db: &Db,
+    user_id: Uuid,
+    user_agent: &str,
+    ip: &str,
+    policy: SessionPolicy,
+) -> StoreResult<String> {
     let token = new_token();
     let at = now();
     let user_agent: String = user_agent.chars().take(200).collect();
@@ -76,7 +85,11 @@ pub async fn create(db: &Db, user_id: Uuid, user_agent: &str, ip: &str, policy: 
 
 /// Finds the live session of a token: not expired, not idle too long, account active.
 /// Refreshes `last_seen_at` at most once a minute.
-pub async fn lookup(db: &Db, token: &str, policy: SessionPolicy) -> StoreResult<Option<SessionUser>> {
+pub async fn lookup(
+    db: &Db,
+    token: &str,
+    policy: SessionPolicy,
+) -> StoreResult<Option<SessionUser>> {
     let hash = token_hash(token);
     let at = now();
     let found = on_read!(db, |c| {

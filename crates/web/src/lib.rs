@@ -1,1 +1,92 @@
+//! Préau over HTTP: axum routes, session and role extractors, CSRF, templates, assets.
 
+pub mod account;
+pub mod admin;
+mod assets;
+pub mod auth;
+pub mod config;
+pub mod context;
+pub mod csrf;
+pub mod error;
+pub mod home;
+pub mod i18n;
+pub mod mail;
+pub mod pages;
+pub mod security;
+pub mod session;
+pub mod throttle;
+
+use axum::Router;
+use axum::routing::get;
+use config::WebConfig;
+use mail::Mailer;
+use preau_store::Db;
+use std::sync::Arc;
+use std::time::Duration;
+use throttle::IpFailures;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<WebConfig>,
+    pub mailer: Arc<dyn Mailer>,
+    pub ip_failures: Arc<IpFailures>,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: WebConfig, mailer: Arc<dyn Mailer>) -> Self {
+        let ip_failures = Arc::new(IpFailures::new(
+            config.ip_failure_limit,
+            config.ip_failure_window,
+        ));
+        Self {
+            db,
+            config: Arc::new(config),
+            mailer,
+            ip_failures,
+        }
+    }
+}
+
+/// The whole application router, with its security layers.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(home::routes())
+        .merge(auth::routes())
+        .merge(account::routes())
+        .merge(admin::routes())
+        .merge(pages::routes())
+        .route("/healthz", get(healthz))
+        .merge(assets::routes())
+        .fallback(error::not_found_page)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::protect,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
+        ))
+        .layer(CompressionLayer::new())
+        .layer(RequestBodyLimitLayer::new(state.config.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(axum::middleware::from_fn(security::request_id))
+        .with_state(state)
+}
+
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::http::StatusCode {
+    if state.db.ping().await {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    }
+}

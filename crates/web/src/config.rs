@@ -1,0 +1,68 @@
+//! Settings the web layer needs, filled by the binary from defaults, file and environment.
+
+use preau_store::credentials::HashCost;
+use preau_store::sessions::SessionPolicy;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    /// Public base URL, e.g. `https://ent.example.fr`; links in e-mails use it, and
+    /// `https` turns on `__Host-` cookies with `Secure` and HSTS.
+    pub public_url: String,
+    pub session: SessionPolicy,
+    pub hash_cost: HashCost,
+    /// Key for CSRF tokens (32 random bytes, kept in the data directory or given as a secret).
+    pub secret_key: Vec<u8>,
+    /// Failed sign-ins allowed from one IP address per window before it is refused for the rest
+    /// of the window. Generous: a whole school signs in from one address.
+    pub ip_failure_limit: u32,
+    pub ip_failure_window: Duration,
+    /// Trust `X-Forwarded-For` from the reverse proxy for the client address.
+    pub trust_forwarded_for: bool,
+    pub body_limit_bytes: usize,
+    /// Name shown in the header and titles.
+    pub platform_name: String,
+}
+
+impl WebConfig {
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// Origin (scheme://host[:port]) of the public URL.
+    pub fn public_origin(&self) -> &str {
+        let url = self.public_url.trim_end_matches('/');
+        match url.find("://") {
+            Some(i) => match url[i + 3..].find('/') {
+                Some(j) => &url[..i + 3 + j],
+                None => url,
+            },
+            None => url,
+        }
+    }
+
+    pub fn for_tests(public_url: &str) -> Self {
+        Self {
+            public_url: public_url.to_owned(),
+            session: SessionPolicy::default(),
+            hash_cost: HashCost::TESTING,
+            secret_key: vec![7; 32],
+            ip_failure_limit: 100,
+            ip_failure_window: Duration::from_secs(600),
+            trust_forwarded_for: false,
+            body_limit_bytes: 1024 * 1024,
+            platform_name: "Préau".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn origin_of_public_url() {
+        let c = super::WebConfig::for_tests("https://ent.example.fr/base/");
+        assert_eq!(c.public_origin(), "https://ent.example.fr");
+        let c = super::WebConfig::for_tests("http://127.0.0.1:8080");
+        assert_eq!(c.public_origin(), "http://127.0.0.1:8080");
+    }
+}

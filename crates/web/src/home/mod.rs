@@ -1,0 +1,94 @@
+//! The portal home `/`: who I am, my children (one at a time), my classes, my services.
+
+use crate::AppState;
+use crate::context::Ctx;
+use crate::csrf::CsrfToken;
+use crate::error::{AppError, AppResult};
+use crate::session::SignedIn;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use axum::routing::get;
+use preau_domain::services::{Service, services_for};
+use preau_domain::{ClassRole, NationalProfile};
+use preau_store::directory::{self, ChildSummary, Class, Place};
+use serde::Deserialize;
+use uuid::Uuid;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/", get(home))
+}
+
+#[derive(Template)]
+#[template(path = "home/home.html")]
+struct HomePage {
+    ctx: Ctx,
+    first_name: String,
+    login: String,
+    places: Vec<Place>,
+    profile_keys: Vec<&'static str>,
+    children: Vec<ChildSummary>,
+    selected: Option<ChildSummary>,
+    classes: Vec<(Class, ClassRole)>,
+    services: Vec<Service>,
+}
+
+#[derive(Deserialize)]
+pub struct HomeQuery {
+    /// The child shown, for guardians of several children.
+    #[serde(default)]
+    enfant: Option<Uuid>,
+}
+
+async fn home(
+    State(state): State<AppState>,
+    who: SignedIn,
+    CsrfToken(csrf): CsrfToken,
+    Query(q): Query<HomeQuery>,
+) -> AppResult<Html<String>> {
+    let actor = &who.actor;
+    // Asking for a child who is not one's own gets the same answer as a child who does not exist.
+    if let Some(id) = q.enfant {
+        if !actor.is_guardian_of(id) {
+            return Err(AppError::NotFound);
+        }
+    }
+    let mut profile_keys: Vec<&'static str> =
+        actor.profiles.iter().map(|(_, p)| p.label_key()).collect();
+    profile_keys.dedup();
+    let (mut places, mut children, mut classes) = (Vec::new(), Vec::new(), Vec::new());
+    if let Some(scope) = who.scope() {
+        if !actor.children.is_empty() {
+            children = directory::children_of(&state.db, scope, who.user.id).await?;
+        }
+        // A parent's schools are shown through the children; others see where they work or learn.
+        if actor
+            .profiles
+            .iter()
+            .any(|(_, p)| *p != NationalProfile::Tuteur)
+        {
+            places = directory::places_of_user(&state.db, scope, who.user.id).await?;
+            places.retain(|p| p.profile != NationalProfile::Tuteur);
+            if actor.has_profile(NationalProfile::Eleve) || !actor.taught_classes.is_empty() {
+                classes = directory::classes_of_user(&state.db, scope, who.user.id).await?;
+            }
+        }
+    }
+    let selected = match q.enfant {
+        Some(id) => children.iter().find(|c| c.id == id).cloned(),
+        None => children.first().cloned(),
+    };
+    let page = HomePage {
+        ctx: Ctx::signed_in(&who, csrf, "home-title", "/"),
+        first_name: who.user.first_name.clone(),
+        login: who.user.login.clone(),
+        places,
+        profile_keys,
+        children,
+        selected,
+        classes,
+        services: services_for(actor),
+    };
+    Ok(Html(page.render()?))
+}

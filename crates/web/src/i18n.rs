@@ -1,0 +1,120 @@
+//! Every string shown to people comes from the Fluent catalogues in `locales/`.
+//! French is the language of reference; other languages fall back to it key by key.
+
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{LanguageIdentifier, Loader};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+fluent_templates::static_loader! {
+    static LOCALES = {
+        locales: "./locales",
+        fallback_language: "fr",
+        // No Unicode isolation marks around arguments: they would end up in the HTML.
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+static FRENCH: LazyLock<LanguageIdentifier> = LazyLock::new(|| "fr".parse().unwrap_or_default());
+
+/// A translator for one language, handed to every template as `t`.
+#[derive(Clone, Copy)]
+pub struct Tr {
+    lang: &'static LanguageIdentifier,
+}
+
+impl Default for Tr {
+    fn default() -> Self {
+        Self::french()
+    }
+}
+
+impl Tr {
+    pub fn french() -> Self {
+        Self { lang: &FRENCH }
+    }
+
+    /// The text of `key`.
+    pub fn get(&self, key: &str) -> String {
+        LOCALES.lookup(self.lang, key)
+    }
+
+    /// The text of `key` with named arguments.
+    pub fn with(&self, key: &str, args: &[(&'static str, &str)]) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue> = args
+            .iter()
+            .map(|(name, value)| (Cow::Borrowed(*name), FluentValue::from(value.to_string())))
+            .collect();
+        LOCALES.lookup_with_args(self.lang, key, &args)
+    }
+
+    /// Shortcut for one argument, convenient in templates.
+    pub fn with1(&self, key: &str, name: &'static str, value: &str) -> String {
+        self.with(key, &[(name, value)])
+    }
+
+    /// Whether the catalogue has this key (tests check every key used exists).
+    pub fn has(&self, key: &str) -> bool {
+        LOCALES.try_lookup(self.lang, key).is_some()
+    }
+
+    pub fn lang(&self) -> String {
+        self.lang.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `t.get("…")`, `t.with…("…"` and `tr.get("…")` key used in templates and code exists.
+    #[test]
+    fn every_key_used_is_in_the_french_catalogue() {
+        let t = Tr::french();
+        let mut missing = Vec::new();
+        let mut stack = vec![
+            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/templates")),
+            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+        ];
+        let mut files = 0;
+        while let Some(path) = stack.pop() {
+            if path.is_dir() {
+                for entry in std::fs::read_dir(&path).into_iter().flatten().flatten() {
+                    stack.push(entry.path());
+                }
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            files += 1;
+            for marker in [
+                "t.get(\"",
+                "t.with(\"",
+                "t.with1(\"",
+                "tr.get(\"",
+                "key: \"",
+            ] {
+                for part in text.split(marker).skip(1) {
+                    let key: String = part.chars().take_while(|c| *c != '"').collect();
+                    if !key.is_empty() && !key.contains(' ') && !t.has(&key) {
+                        missing.push(format!("{}: {key}", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(files > 10, "templates not found");
+        assert!(
+            missing.is_empty(),
+            "missing French strings:\n{}",
+            missing.join("\n")
+        );
+    }
+
+    #[test]
+    fn arguments_are_substituted_without_isolation_marks() {
+        let t = Tr::french();
+        assert_eq!(t.with1("home-hello", "name", "Léa"), "Bonjour Léa");
+    }
+}
