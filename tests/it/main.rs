@@ -1,1 +1,11 @@
+//! Préau's integration tests: one binary, every database test on SQLite and PostgreSQL.
 
+mod support;
+
+mod access;
+mod activation;
+mod admin;
+mod auth;
+mod pages;
+mod schema;
+mod wal;

@@ -13,11 +13,7 @@ pub fn fold_name(name: &str) -> String {
             'æ' | 'Æ' => out.push_str("ae"),
             'œ' | 'Œ' => out.push_str("oe"),
             'ß' => out.push_str("ss"),
-            ' ' | '-' | '_' | '.' => {
-                if !out.is_empty() && !out.ends_with('-') {
-                    out.push('-');
-                }
-            }
+            ' ' | '-' | '_' | '.' if !out.is_empty() && !out.ends_with('-') => out.push('-'),
             // Combining accents, apostrophes and anything else vanish.
             _ => {}
         }

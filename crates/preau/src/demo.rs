@@ -261,6 +261,14 @@ impl Builder {
     }
 }
 
+/// Kind, name, UAI number and (class name, levels) of a demo school.
+type SchoolSpec = (
+    StructureKind,
+    &'static str,
+    u32,
+    Vec<(&'static str, &'static str)>,
+);
+
 struct School {
     id: Uuid,
     name: &'static str,
@@ -306,12 +314,7 @@ async fn seed(db: &Db) -> Result<String> {
         ),
     )
     .await?;
-    let school_specs: [(
-        StructureKind,
-        &'static str,
-        u32,
-        Vec<(&'static str, &'static str)>,
-    ); 3] = [
+    let school_specs: [SchoolSpec; 3] = [
         (
             StructureKind::EcoleMaternelle,
             "École maternelle Les Tilleuls",
@@ -677,9 +680,9 @@ async fn seed(db: &Db) -> Result<String> {
             family_of[i] = Some(n);
         }
     }
-    for i in 0..pupils.len() {
-        if family_of[i].is_none() {
-            family_of[i] = Some(families.len());
+    for (i, family) in family_of.iter_mut().enumerate() {
+        if family.is_none() {
+            *family = Some(families.len());
             families.push(vec![i]);
         }
     }
@@ -759,7 +762,7 @@ async fn seed(db: &Db) -> Result<String> {
     let mut listed = b.listed;
     listed.sort_by_key(|(p, _, _)| *p);
     let mut table = String::new();
-    let _ = writeln!(table, "{:<14}{:<28}{}", "Profil", "Identifiant", "Qui");
+    let _ = writeln!(table, "{:<14}{:<28}Qui", "Profil", "Identifiant");
     for (profile, login, what) in &listed {
         let _ = writeln!(table, "{:<14}{:<28}{}", profile.code(), login, what);
     }

@@ -238,10 +238,11 @@ async fn run_admin(db: &Db, task: AdminTask) -> Result<()> {
         } => {
             let scope = tenant_by_slug(db, &tenant).await?;
             let kind: StructureKind = kind.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
-            if let Some(uai) = &uai {
-                if !preau_domain::directory::is_valid_uai(uai) {
-                    bail!("UAI incorrect : {uai}");
-                }
+            if let Some(uai) = uai
+                .as_ref()
+                .filter(|u| !preau_domain::directory::is_valid_uai(u))
+            {
+                bail!("UAI incorrect : {uai}");
             }
             let s = directory::create_structure(
                 db,

@@ -176,7 +176,7 @@ mod tests {
         use argon2::PasswordVerifier;
         assert!(
             Argon2::default()
-                .verify_password(b"Une phrase de passe", &phc)
+                .verify_password(b"Une phrase de passe", phc.as_str())
                 .is_ok()
         );
         Ok(())

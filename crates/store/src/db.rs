@@ -167,14 +167,26 @@ impl Db {
 
     /// SQLite only: moves the WAL back into the database and truncates it. With readers
     /// always active, automatic checkpoints never reach the end of the WAL and it grows
-    /// without bound; a periodic TRUNCATE checkpoint (retried when readers block it) bounds it.
-    pub async fn checkpoint(&self) -> StoreResult<()> {
-        if let Self::Sqlite(s) = self {
-            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(&s.writer)
-                .await?;
-        }
-        Ok(())
+    /// without bound; a periodic TRUNCATE checkpoint bounds it. It waits for readers at most
+    /// a quarter of a second (writes queue meanwhile) and is retried at the next tick.
+    /// Returns whether the WAL was truncated.
+    pub async fn checkpoint(&self) -> StoreResult<bool> {
+        let Self::Sqlite(s) = self else {
+            return Ok(true);
+        };
+        let mut conn = s.writer.acquire().await?;
+        sqlx::query("PRAGMA busy_timeout = 250")
+            .execute(&mut *conn)
+            .await?;
+        let result = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&mut *conn)
+            .await;
+        sqlx::query("PRAGMA busy_timeout = 10000")
+            .execute(&mut *conn)
+            .await?;
+        // First column: 1 when readers kept the checkpoint from finishing.
+        let busy: i64 = sqlx::Row::try_get(&result?, 0)?;
+        Ok(busy == 0)
     }
 
     /// Spawns the periodic checkpoint task (SQLite only).
@@ -188,8 +200,10 @@ impl Db {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                if let Err(e) = db.checkpoint().await {
-                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                match db.checkpoint().await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::debug!("WAL checkpoint postponed: readers busy"),
+                    Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
                 }
             }
         });

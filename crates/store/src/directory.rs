@@ -454,7 +454,7 @@ pub async fn create_user(db: &Db, tenant: Option<TenantScope>, new: NewUser) -> 
         let taken: Vec<String> = on_read!(db, |c| {
             sqlx::query("SELECT login FROM users WHERE login = $1 OR login LIKE $2")
                 .bind(&base)
-                .bind(format!("{}%", base.replace('%', "").replace('_', "")))
+                .bind(format!("{}%", base.replace(['%', '_'], "")))
                 .fetch_all(c)
                 .await?
                 .iter()

@@ -113,16 +113,17 @@ pub async fn lookup(
         })
         .transpose()?
     });
-    if let Some(session) = &found {
-        if (at - session.last_seen_at).num_seconds() >= TOUCH_EVERY_SECONDS {
-            in_write_tx!(db, |tx| {
-                sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
-                    .bind(at)
-                    .bind(&session.token_hash)
-                    .execute(&mut *tx)
-                    .await?;
-            });
-        }
+    if let Some(session) = found
+        .as_ref()
+        .filter(|s| (at - s.last_seen_at).num_seconds() >= TOUCH_EVERY_SECONDS)
+    {
+        in_write_tx!(db, |tx| {
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                .bind(at)
+                .bind(&session.token_hash)
+                .execute(&mut *tx)
+                .await?;
+        });
     }
     Ok(found)
 }

@@ -79,10 +79,9 @@ pub(crate) fn read_cookie<'a>(parts: &'a axum::http::HeaderMap, name: &str) -> O
 
 fn origin_allowed(req: &Request, state: &AppState) -> bool {
     let headers = req.headers();
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if site != "same-origin" && site != "none" {
-            return false;
-        }
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if site.is_some_and(|site| site != "same-origin" && site != "none") {
+        return false;
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;

@@ -38,7 +38,7 @@ struct HomePage {
 pub struct HomeQuery {
     /// The child shown, for guardians of several children.
     #[serde(default)]
-    enfant: Option<Uuid>,
+    enfant: Option<String>,
 }
 
 async fn home(
@@ -49,11 +49,13 @@ async fn home(
 ) -> AppResult<Html<String>> {
     let actor = &who.actor;
     // Asking for a child who is not one's own gets the same answer as a child who does not exist.
-    if let Some(id) = q.enfant {
-        if !actor.is_guardian_of(id) {
-            return Err(AppError::NotFound);
-        }
-    }
+    let wanted: Option<Uuid> = match q.enfant.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(text) => match text.parse::<Uuid>() {
+            Ok(id) if actor.is_guardian_of(id) => Some(id),
+            _ => return Err(AppError::NotFound),
+        },
+    };
     let mut profile_keys: Vec<&'static str> =
         actor.profiles.iter().map(|(_, p)| p.label_key()).collect();
     profile_keys.dedup();
@@ -75,7 +77,7 @@ async fn home(
             }
         }
     }
-    let selected = match q.enfant {
+    let selected = match wanted {
         Some(id) => children.iter().find(|c| c.id == id).cloned(),
         None => children.first().cloned(),
     };
