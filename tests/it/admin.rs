@@ -305,3 +305,73 @@ async fn a_directeur_links_guardians_and_deactivates_accounts(app: TestApp) {
         StatusCode::BAD_REQUEST
     );
 }
+
+#[tokio::test]
+async fn manual_groups_take_members_of_the_school_only() {
+    let app = TestApp::sqlite().await;
+    let mut dir = app.signed_in("directeur").await;
+    let school = app.fx.elementaire;
+    let r = dir
+        .post(
+            &format!("/admin/structures/{school}/groups"),
+            &[("name", "Conseil d'école")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let groups = directory::list_groups(&app.db, app.fx.tenant, school)
+        .await
+        .expect("groups");
+    let group = groups
+        .iter()
+        .find(|g| g.name == "Conseil d'école")
+        .expect("group");
+    let add = format!(
+        "/admin/structures/{school}/users/{}/groups",
+        app.fx.id("other_guardian")
+    );
+    assert_eq!(
+        dir.post(&add, &[("group_id", &group.id.to_string())])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    // An automatic group cannot be filled by hand; a person of another school cannot be added.
+    let automatic = groups
+        .iter()
+        .find(|g| g.kind == preau_domain::GroupKind::Profile)
+        .expect("auto");
+    assert_eq!(
+        dir.post(&add, &[("group_id", &automatic.id.to_string())])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let other = format!(
+        "/admin/structures/{school}/users/{}/groups",
+        app.fx.id("pupil_ms")
+    );
+    assert_eq!(
+        dir.post(&other, &[("group_id", &group.id.to_string())])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let after = directory::list_groups(&app.db, app.fx.tenant, school)
+        .await
+        .expect("groups");
+    assert_eq!(
+        after.iter().find(|g| g.id == group.id).map(|g| g.members),
+        Some(1)
+    );
+    // Automatic groups are rebuilt without touching manual ones.
+    directory::refresh_groups(&app.db, app.fx.tenant, school)
+        .await
+        .expect("refresh");
+    let again = directory::list_groups(&app.db, app.fx.tenant, school)
+        .await
+        .expect("groups");
+    assert_eq!(
+        again.iter().find(|g| g.id == group.id).map(|g| g.members),
+        Some(1)
+    );
+}

@@ -170,3 +170,25 @@ async fn https_deployments_use_host_cookies_and_hsts() {
         "{cookie}"
     );
 }
+
+#[tokio::test]
+async fn malformed_requests_get_french_pages() {
+    let app = TestApp::sqlite().await;
+    let mut c = app.signed_in("directeur").await;
+    let r = c.get("/admin/structures/pas-un-identifiant/users").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body.contains("Demande incorrecte") && r.body.contains("lang=\"fr\""),
+        "{}",
+        r.body
+    );
+    let r = c.get("/auth/logout").await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(r.body.contains("ne s’utilise pas"), "{}", r.body);
+    let huge = "x".repeat(3 * 1024 * 1024);
+    let r = c
+        .post("/auth/login", &[("login", &huge), ("password", "x")])
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(r.body.contains("trop volumineux"), "{}", r.body);
+}

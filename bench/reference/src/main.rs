@@ -27,18 +27,22 @@ async fn page(State(db): State<Db>, headers: HeaderMap) -> Response {
     let token = headers
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|c| c.split(';').find_map(|p| p.trim().strip_prefix("preau_session=")))
+        .and_then(|c| {
+            c.split(';')
+                .find_map(|p| p.trim().strip_prefix("preau_session="))
+        })
         .unwrap_or_default()
         .to_owned();
     let hash = token_hash(&token);
     macro_rules! run {
         ($pool:expr) => {{
-            let session: Option<(uuid::Uuid,)> = sqlx::query_as("SELECT user_id FROM sessions WHERE token_hash = $1")
-                .bind(&hash)
-                .fetch_optional($pool)
-                .await
-                .ok()
-                .flatten();
+            let session: Option<(uuid::Uuid,)> =
+                sqlx::query_as("SELECT user_id FROM sessions WHERE token_hash = $1")
+                    .bind(&hash)
+                    .fetch_optional($pool)
+                    .await
+                    .ok()
+                    .flatten();
             let Some((user_id,)) = session else {
                 return StatusCode::UNAUTHORIZED.into_response();
             };
@@ -59,7 +63,12 @@ async fn page(State(db): State<Db>, headers: HeaderMap) -> Response {
     let Some((first_name, last_name, login)) = row else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let page = Page { first_name, last_name, login, rows: (1..=40).collect() };
+    let page = Page {
+        first_name,
+        last_name,
+        login,
+        rows: (1..=40).collect(),
+    };
     match page.render() {
         Ok(html) => Html(html).into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),

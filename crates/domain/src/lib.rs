@@ -8,6 +8,7 @@ pub mod login;
 pub mod password;
 pub mod profile;
 pub mod services;
+pub mod time;
 
 pub use directory::{
     AccountState, ClassRole, Function, GroupKind, Level, StructureKind, TenantKind,

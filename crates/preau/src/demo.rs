@@ -192,6 +192,15 @@ const SURNAMES: &[&str] = &[
     "Lemaire",
 ];
 
+/// "Parent de Tom", "Parent d'Agathe".
+fn parent_of(first_child: &str) -> &'static str {
+    let elides = first_child
+        .chars()
+        .next()
+        .is_some_and(|c| "AEIOUYÉÈÀÂÎÔaeiouyéè".contains(c));
+    if elides { "Parent d'" } else { "Parent de " }
+}
+
 fn uai(number: u32) -> String {
     const LETTERS: &[u8; 23] = b"ABCDEFGHJKLMNPRSTUVWXYZ";
     format!("{number:07}{}", LETTERS[(number % 23) as usize] as char)
@@ -284,13 +293,13 @@ async fn seed(db: &Db) -> Result<String> {
     )
     .await?;
     let scope = TenantScope(tenant.id);
-    let structure = |kind, name: &str, uai: Option<String>, parent| NewStructure {
+    let structure = |kind, name: &str, uai: Option<String>, parent, circonscription| NewStructure {
         kind,
         name: name.to_owned(),
         uai,
         commune: "Valbonne-sur-Loire".into(),
         parent_id: parent,
-        circonscription_id: None,
+        circonscription_id: circonscription,
     };
     let mairie = directory::create_structure(
         db,
@@ -298,6 +307,7 @@ async fn seed(db: &Db) -> Result<String> {
         structure(
             StructureKind::Commune,
             "Mairie de Valbonne-sur-Loire",
+            None,
             None,
             None,
         ),
@@ -310,6 +320,7 @@ async fn seed(db: &Db) -> Result<String> {
             StructureKind::Circonscription,
             "Circonscription de Valbonne",
             Some(uai(990900)),
+            None,
             None,
         ),
     )
@@ -362,7 +373,7 @@ async fn seed(db: &Db) -> Result<String> {
         let s = directory::create_structure(
             db,
             scope,
-            structure(kind, name, Some(code), Some(mairie.id)),
+            structure(kind, name, Some(code), Some(mairie.id), Some(circo.id)),
         )
         .await?;
         let mut created = Vec::new();
@@ -731,7 +742,11 @@ async fn seed(db: &Db) -> Result<String> {
                 b.list(
                     NationalProfile::Tuteur,
                     &login,
-                    format!("Parent de {}, dans deux écoles", children.join(" et ")),
+                    format!(
+                        "{}{}, dans deux écoles",
+                        parent_of(&children[0]),
+                        children.join(" et ")
+                    ),
                 );
             } else if active
                 && g == 0
@@ -745,7 +760,7 @@ async fn seed(db: &Db) -> Result<String> {
                 b.list(
                     NationalProfile::Tuteur,
                     &login,
-                    format!("Parent de {}", children.join(", ")),
+                    format!("{}{}", parent_of(&children[0]), children.join(", ")),
                 );
             }
         }

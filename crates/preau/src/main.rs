@@ -64,9 +64,9 @@ fn main() -> Result<()> {
             }
             Command::Demo { data, listen } => {
                 let mut config = Config::load(None)?;
+                // The demo keeps its data apart; PREAU_DATABASE_URL may still point it at PostgreSQL.
                 config.data_dir = data;
                 config.listen = listen;
-                config.database_url = None;
                 config.public_url = None;
                 server::init_logging(&config);
                 demo::run(config).await

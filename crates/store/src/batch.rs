@@ -142,6 +142,7 @@ pub async fn apply(db: &Db, scope: TenantScope, batch: &DirectoryBatch) -> Store
         if foreign.is_some() {
             return Err(StoreError::NotFound);
         }
+        bump_directory_version!(tx, tenant);
     });
     Ok(())
 }

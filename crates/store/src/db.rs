@@ -85,6 +85,16 @@ macro_rules! in_write_tx {
     };
 }
 
+/// Inside a write transaction: marks the tenant's rights as changed (see `sessions::lookup`).
+macro_rules! bump_directory_version {
+    ($tx:expr, $tenant:expr) => {
+        sqlx::query("UPDATE tenants SET directory_version = directory_version + 1 WHERE id = $1")
+            .bind($tenant)
+            .execute(&mut *$tx)
+            .await?;
+    };
+}
+
 impl Db {
     /// Opens the database named by `url`: `sqlite://PATH` (created if missing) or
     /// `postgres://…`. Any other scheme is an error, never a silently created file.

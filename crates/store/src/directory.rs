@@ -677,6 +677,7 @@ pub async fn add_profile(
         .bind(profile.code())
         .execute(&mut *tx)
         .await?;
+        bump_directory_version!(tx, scope.id());
     });
     Ok(())
 }
@@ -701,6 +702,7 @@ pub async fn add_function(
         .bind(function.code())
         .execute(&mut *tx)
         .await?;
+        bump_directory_version!(tx, scope.id());
     });
     Ok(())
 }
@@ -742,6 +744,7 @@ pub async fn grant_admin(
             .bind(now())
             .execute(&mut *tx)
             .await?;
+        bump_directory_version!(tx, scope.id());
     });
     Ok(())
 }
@@ -766,6 +769,7 @@ pub async fn add_class_member(
         .bind(role.code())
         .execute(&mut *tx)
         .await?;
+        bump_directory_version!(tx, scope.id());
     });
     Ok(())
 }
@@ -785,6 +789,7 @@ pub async fn remove_class_member(
         .bind(scope.id())
         .execute(&mut *tx)
         .await?;
+        bump_directory_version!(tx, scope.id());
     });
     Ok(())
 }
@@ -815,6 +820,7 @@ pub async fn link_guardian(
         .bind(legal_authority)
         .execute(&mut *tx)
         .await?;
+        bump_directory_version!(tx, scope.id());
     });
     Ok(())
 }
@@ -834,6 +840,7 @@ pub async fn unlink_guardian(
         .bind(scope.id())
         .execute(&mut *tx)
         .await?;
+        bump_directory_version!(tx, scope.id());
     });
     Ok(())
 }

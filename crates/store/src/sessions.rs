@@ -48,6 +48,8 @@ pub struct SessionUser {
     pub token_hash: Vec<u8>,
     pub user: User,
     pub last_seen_at: DateTime<Utc>,
+    /// The tenant's directory version: rights cached under another version are stale.
+    pub directory_version: i64,
 }
 
 /// Opens a session for the user; returns the token to put in the cookie.
@@ -96,7 +98,8 @@ pub async fn lookup(
         sqlx::query(concat!(
             "SELECT ",
             user_columns!(),
-            ", s.last_seen_at AS session_seen FROM sessions s JOIN users u ON u.id = s.user_id \
+            ", s.last_seen_at AS session_seen, COALESCE(t.directory_version, 0) AS directory_version \
+             FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN tenants t ON t.id = u.tenant_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.state = 'active'"
         ))
         .bind(&hash)
@@ -109,6 +112,7 @@ pub async fn lookup(
                 token_hash: hash.clone(),
                 user: user_from_row(&r)?,
                 last_seen_at: r.time("session_seen")?,
+                directory_version: r.int("directory_version")?,
             })
         })
         .transpose()?

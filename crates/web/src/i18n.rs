@@ -18,6 +18,16 @@ fluent_templates::static_loader! {
 
 static FRENCH: LazyLock<LanguageIdentifier> = LazyLock::new(|| "fr".parse().unwrap_or_default());
 
+/// French messages without arguments, formatted once: a page shows dozens of them.
+static FRENCH_PLAIN: LazyLock<HashMap<&'static str, String>> = LazyLock::new(|| {
+    include_str!("../locales/fr/main.ftl")
+        .lines()
+        .filter(|line| line.starts_with(|c: char| c.is_ascii_lowercase()))
+        .filter_map(|line| line.split_once(" = ").map(|(key, _)| key.trim()))
+        .filter_map(|key| LOCALES.try_lookup(&FRENCH, key).map(|text| (key, text)))
+        .collect()
+});
+
 /// A translator for one language, handed to every template as `t`.
 #[derive(Clone, Copy)]
 pub struct Tr {
@@ -37,6 +47,11 @@ impl Tr {
 
     /// The text of `key`.
     pub fn get(&self, key: &str) -> String {
+        if std::ptr::eq(self.lang, &*FRENCH) {
+            if let Some(text) = FRENCH_PLAIN.get(key) {
+                return text.clone();
+            }
+        }
         LOCALES.lookup(self.lang, key)
     }
 

@@ -1,6 +1,7 @@
 //! Préau over HTTP: axum routes, session and role extractors, CSRF, templates, assets.
 
 pub mod account;
+mod actor_cache;
 pub mod admin;
 mod assets;
 pub mod auth;
@@ -35,6 +36,7 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub mailer: Arc<dyn Mailer>,
     pub ip_failures: Arc<IpFailures>,
+    pub actors: Arc<actor_cache::ActorCache>,
 }
 
 impl AppState {
@@ -48,6 +50,7 @@ impl AppState {
             config: Arc::new(config),
             mailer,
             ip_failures,
+            actors: Arc::default(),
         }
     }
 }

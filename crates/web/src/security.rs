@@ -1,8 +1,9 @@
 //! Response headers for every page, and a request id for logs.
 
 use crate::AppState;
+use crate::error::error_page;
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
@@ -13,7 +14,7 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 
 pub async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let is_asset = req.uri().path().starts_with("/static/");
-    let mut response = next.run(req).await;
+    let mut response = localized(next.run(req).await);
     let h = response.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
         h.insert(name, HeaderValue::from_static(value));
@@ -44,6 +45,33 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
         set(h, header::CACHE_CONTROL, "no-store");
     }
     response
+}
+
+/// Errors produced outside our handlers (a malformed id in a path, a form that does not
+/// parse, a wrong method, a body over the limit) become the same French page as ours.
+fn localized(response: Response) -> Response {
+    let status = response.status();
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_html {
+        return response;
+    }
+    let (title, text) = match status {
+        StatusCode::NOT_FOUND => ("error-404-title", "error-404-text"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("error-400-title", "error-too-large"),
+        StatusCode::METHOD_NOT_ALLOWED => ("error-400-title", "error-method"),
+        StatusCode::REQUEST_TIMEOUT => ("error-500-title", "error-timeout"),
+        s if s.is_server_error() => ("error-500-title", "error-500-text"),
+        _ => ("error-400-title", "error-400-text"),
+    };
+    let mut page = error_page(status, title, text);
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        page.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    page
 }
 
 /// Gives each request an id, carried by its log lines and returned in `x-request-id`.

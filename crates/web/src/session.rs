@@ -73,7 +73,16 @@ where
             Some(token) if token.len() == 43 => {
                 match preau_store::sessions::lookup(&app.db, token, app.config.session).await? {
                     Some(session) => {
-                        let actor = preau_store::actor::load(&app.db, &session.user).await?;
+                        let version = session.directory_version;
+                        let actor = match app.actors.get(session.user.id, version) {
+                            Some(actor) => actor,
+                            None => {
+                                let actor =
+                                    preau_store::actor::load(&app.db, &session.user).await?;
+                                app.actors.put(session.user.id, version, actor.clone());
+                                actor
+                            }
+                        };
                         Some(SignedIn {
                             user: session.user,
                             actor,

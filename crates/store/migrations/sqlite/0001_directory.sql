@@ -6,6 +6,8 @@ CREATE TABLE tenants (
     slug TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
     kind TEXT NOT NULL,
+    -- Bumped by every change to who holds which rights, so cached rights know they are stale.
+    directory_version INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL
 );
 

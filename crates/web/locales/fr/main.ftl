@@ -63,6 +63,9 @@ error-back-home = Retour à l’accueil
 error-csrf-title = Formulaire expiré
 error-csrf-text = Ce formulaire n’a pas pu être vérifié (il a peut-être expiré, ou il vient d’un autre site). Rechargez la page et réessayez.
 error-too-large = Le formulaire envoyé est trop volumineux.
+error-400-text = La demande n’a pas pu être comprise : l’adresse ou le formulaire est incorrect.
+error-method = Cette adresse ne s’utilise pas de cette façon. Revenez à la page précédente et réessayez.
+error-timeout = Le serveur a mis trop de temps à répondre. Réessayez dans quelques instants.
 
 ## Connexion
 login-title = Connexion
@@ -198,6 +201,8 @@ admin-groups = Groupes
 admin-groups-caption = Groupes de la structure, année { $year }
 admin-group-name = Groupe
 admin-group-members = Membres
+admin-new-group = Créer un groupe
+admin-error-group = Choisissez un groupe de la liste.
 admin-error-name = Indiquez un nom (200 caractères au plus).
 admin-error-slug = L’identifiant court doit faire 2 à 40 caractères : lettres minuscules, chiffres et tirets.
 admin-error-slug-taken = Cet identifiant court est déjà pris.
@@ -257,6 +262,8 @@ user-notice-state = L’état du compte a été modifié.
 user-notice-linked = Le lien a été enregistré.
 user-notice-unlinked = Le lien a été retiré.
 user-notice-class = La classe a été ajoutée.
+user-notice-group = La personne a été ajoutée au groupe.
+user-add-group = Ajouter au groupe
 
 ## Classes (enseignant)
 classes-title = Mes classes

@@ -38,6 +38,12 @@ struct AccountPage {
     error: Option<String>,
 }
 
+impl AccountPage {
+    fn local(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        preau_domain::time::format_paris(*at)
+    }
+}
+
 fn policy(who: &SignedIn) -> PolicyKind {
     if who.actor.is_pupil_only() {
         PolicyKind::Pupil

@@ -37,6 +37,14 @@ pub fn routes() -> Router<AppState> {
             get(structures::structure_page),
         )
         .route(
+            "/admin/structures/{structure_id}/groups",
+            post(structures::create_group),
+        )
+        .route(
+            "/admin/structures/{structure_id}/users/{user_id}/groups",
+            post(users::add_to_group),
+        )
+        .route(
             "/admin/structures/{structure_id}/classes",
             post(structures::create_class),
         )

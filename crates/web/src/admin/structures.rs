@@ -260,6 +260,47 @@ pub async fn create_class(
     }
 }
 
+#[derive(Deserialize)]
+pub struct NewGroupForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// A manual group (a project team, the school council…), beside the automatic ones.
+pub async fn create_group(
+    State(state): State<AppState>,
+    Administrator(who): Administrator,
+    CsrfToken(csrf): CsrfToken,
+    Path(structure_id): Path<Uuid>,
+    Form(form): Form<NewGroupForm>,
+) -> AppResult<Response> {
+    let (scope, _) = administered_structure(&state, &who, structure_id).await?;
+    let name = form.name.trim();
+    if name.is_empty() || name.len() > 100 {
+        let html = structure_view(
+            &state,
+            &who,
+            csrf,
+            structure_id,
+            Some(Tr::french().get("admin-error-name")),
+        )
+        .await?
+        .render()?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+    }
+    let id = directory::create_manual_group(&state.db, scope, structure_id, name).await?;
+    accounts::audit(
+        &state.db,
+        Some(scope.id()),
+        Some(who.user.id),
+        "group.created",
+        Some(id),
+        name,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/admin/structures/{structure_id}#groupes")).into_response())
+}
+
 #[derive(Template)]
 #[template(path = "admin/class.html")]
 struct ClassPage {

@@ -17,7 +17,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use preau_domain::access::Place;
 use preau_domain::activation::format_code;
 use preau_domain::password::{self, PolicyKind};
-use preau_domain::{AccountState, ClassRole, Function, NationalProfile};
+use preau_domain::{AccountState, ClassRole, Function, GroupKind, NationalProfile};
 use preau_store::directory::{self, Class, NewUser, Structure, StructureMember, User};
 use preau_store::{TenantScope, accounts, credentials};
 use serde::Deserialize;
@@ -237,6 +237,7 @@ struct UserPage {
     candidates: Vec<StructureMember>,
     is_pupil: bool,
     is_guardian: bool,
+    manual_groups: Vec<directory::Group>,
     code: Option<(String, String)>,
     notice_key: Option<&'static str>,
 }
@@ -305,6 +306,11 @@ async fn user_view(
         candidates,
         is_pupil,
         is_guardian,
+        manual_groups: directory::list_groups(&state.db, scope, structure_id)
+            .await?
+            .into_iter()
+            .filter(|g| g.kind == GroupKind::Manual)
+            .collect(),
         structure,
         user,
         profiles,
@@ -331,6 +337,7 @@ pub async fn show(
         Some("linked") => Some("user-notice-linked"),
         Some("unlinked") => Some("user-notice-unlinked"),
         Some("class") => Some("user-notice-class"),
+        Some("group") => Some("user-notice-group"),
         _ => None,
     };
     Ok(Html(
@@ -438,6 +445,39 @@ pub async fn add_to_class(
     directory::refresh_groups(&state.db, scope, structure_id).await?;
     Ok(Redirect::to(&format!(
         "/admin/structures/{structure_id}/users/{user_id}?done=class"
+    ))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct GroupForm {
+    #[serde(default)]
+    group_id: String,
+}
+
+pub async fn add_to_group(
+    State(state): State<AppState>,
+    Administrator(who): Administrator,
+    Path((structure_id, user_id)): Path<(Uuid, Uuid)>,
+    Form(form): Form<GroupForm>,
+) -> AppResult<Response> {
+    let (scope, _) = administered_structure(&state, &who, structure_id).await?;
+    member_of(&state, scope, structure_id, user_id).await?;
+    let group_id: Uuid = form
+        .group_id
+        .parse()
+        .map_err(|_| AppError::BadRequest("admin-error-group"))?;
+    // Only this structure's manual groups take members by hand.
+    let groups = directory::list_groups(&state.db, scope, structure_id).await?;
+    if !groups
+        .iter()
+        .any(|g| g.id == group_id && g.kind == GroupKind::Manual)
+    {
+        return Err(AppError::NotFound);
+    }
+    directory::add_group_member(&state.db, scope, group_id, user_id).await?;
+    Ok(Redirect::to(&format!(
+        "/admin/structures/{structure_id}/users/{user_id}?done=group"
     ))
     .into_response())
 }
