@@ -47,10 +47,9 @@ impl Tr {
 
     /// The text of `key`.
     pub fn get(&self, key: &str) -> String {
-        if std::ptr::eq(self.lang, &*FRENCH) {
-            if let Some(text) = FRENCH_PLAIN.get(key) {
-                return text.clone();
-            }
+        let french = std::ptr::eq(self.lang, &*FRENCH);
+        if let Some(text) = FRENCH_PLAIN.get(key).filter(|_| french) {
+            return text.clone();
         }
         LOCALES.lookup(self.lang, key)
     }
