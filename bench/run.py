@@ -59,8 +59,8 @@ def wrk(url, seconds, connections, pid, script=None):
     cpu = (cpu_ticks(pid) - before) * TICK_US
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
-    p50 = to_ms(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = to_ms(re.search(r"99%\s+(\S+)", out).group(1))
+    p50 = to_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = to_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = int(non2xx.group(1)) if non2xx else 0
     return {"rps": rps, "p50": p50, "p99": p99, "cpu_us": cpu / max(total, 1), "errors": errors}
@@ -114,7 +114,7 @@ def main():
         wait_port(ref_port)
 
         home_script = os.path.join(data, "home.lua")
-        open(home_script, "w").write(f'wrk.headers["Cookie"] = "{cookie}"\nwrk.headers["Accept-Encoding"] = "gzip"\n')
+        open(home_script, "w").write(f'wrk.headers["Cookie"] = "{cookie}"\n')
         ref_script = os.path.join(data, "ref.lua")
         open(ref_script, "w").write(f'wrk.headers["Cookie"] = "{cookie}"\n')
         login_script = os.path.join(data, "login.lua")

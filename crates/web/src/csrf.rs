@@ -113,13 +113,19 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
         .map(str::to_owned);
-    let fresh = existing.is_none();
-    let seed = existing.unwrap_or_else(preau_store::sessions::new_token);
+    // Static files carry no forms: no seed is minted for them.
+    let is_static = req.uri().path().starts_with("/static/");
+    let fresh = existing.is_none() && !is_static;
+    let seed = match existing {
+        Some(seed) => seed,
+        None if is_static => String::new(),
+        None => preau_store::sessions::new_token(),
+    };
 
     let mut req = if is_safe(req.method()) {
         req
     } else {
-        if fresh || !origin_allowed(&req, &state) {
+        if fresh || seed.is_empty() || !origin_allowed(&req, &state) {
             return forbidden();
         }
         let expected = token_for(&state.config.secret_key, &seed);

@@ -76,7 +76,11 @@ fn localized(response: Response) -> Response {
 
 /// Gives each request an id, carried by its log lines and returned in `x-request-id`.
 pub async fn request_id(req: Request, next: Next) -> Response {
-    let id = uuid::Uuid::new_v4().simple().to_string();
+    // A per-process random prefix and a counter: unique across nodes and restarts, and cheap.
+    static PREFIX: std::sync::LazyLock<u32> = std::sync::LazyLock::new(rand::random);
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = format!("{:08x}-{n:x}", *PREFIX);
     let span =
         tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
     let started = std::time::Instant::now();
