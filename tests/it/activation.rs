@@ -182,24 +182,12 @@ async fn bad_codes_and_weak_passwords_change_nothing(app: TestApp) {
 async fn expired_codes_are_refused(app: TestApp) {
     let (user_id, login, code) = new_parent(&app).await;
     let past = preau_store::now() - chrono::Duration::days(1);
-    match &app.db {
-        Db::Sqlite(s) => {
-            sqlx::query("UPDATE activation_codes SET expires_at = $1 WHERE user_id = $2")
-                .bind(past)
-                .bind(user_id)
-                .execute(&s.writer)
-                .await
-                .expect("u");
-        }
-        Db::Postgres(p) => {
-            sqlx::query("UPDATE activation_codes SET expires_at = $1 WHERE user_id = $2")
-                .bind(past)
-                .bind(user_id)
-                .execute(p)
-                .await
-                .expect("u");
-        }
-    }
+    app.exec_at(
+        "UPDATE activation_codes SET expires_at = $1 WHERE user_id = $2",
+        past,
+        Some(user_id),
+    )
+    .await;
     let mut c = app.client().await;
     let r = c
         .post("/auth/activate", &[("login", &login), ("code", &code)])

@@ -148,22 +148,8 @@ async fn forged_or_expired_cookies_are_anonymous(app: TestApp) {
     let mut signed = app.signed_in("teacher").await;
     assert_eq!(signed.get("/").await.status, StatusCode::OK);
     let old = preau_store::now() - chrono::Duration::hours(3);
-    match &app.db {
-        preau_store::Db::Sqlite(s) => {
-            sqlx::query("UPDATE sessions SET last_seen_at = $1")
-                .bind(old)
-                .execute(&s.writer)
-                .await
-                .expect("update");
-        }
-        preau_store::Db::Postgres(p) => {
-            sqlx::query("UPDATE sessions SET last_seen_at = $1")
-                .bind(old)
-                .execute(p)
-                .await
-                .expect("update");
-        }
-    }
+    app.exec_at("UPDATE sessions SET last_seen_at = $1", old, None)
+        .await;
     assert_eq!(signed.get("/").await.location(), "/auth/login");
 }
 

@@ -116,6 +116,38 @@ impl TestApp {
         }
     }
 
+    /// Runs a fix-up statement binding a time (and an id when the SQL has `$2`), on either backend.
+    pub async fn exec_at(
+        &self,
+        sql: &'static str,
+        at: chrono::DateTime<chrono::Utc>,
+        id: Option<Uuid>,
+    ) {
+        let result = match &self.db {
+            Db::Sqlite(s) => {
+                let q = sqlx::query(sql).bind(at);
+                match id {
+                    Some(id) => q.bind(id),
+                    None => q,
+                }
+                .execute(&s.writer)
+                .await
+                .map(|_| ())
+            }
+            Db::Postgres(p) => {
+                let q = sqlx::query(sql).bind(at);
+                match id {
+                    Some(id) => q.bind(id),
+                    None => q,
+                }
+                .execute(p)
+                .await
+                .map(|_| ())
+            }
+        };
+        result.expect("fix-up statement");
+    }
+
     pub async fn client(&self) -> Client {
         self.client_from([10, 0, 0, 1]).await
     }

@@ -37,11 +37,13 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate {
+        /// Configuration file (TOML).
         #[arg(long)]
         config: Option<PathBuf>,
     },
     /// Operator tasks: platform operators, tenants, structures, activation codes.
     Admin {
+        /// Configuration file (TOML).
         #[arg(long)]
         config: Option<PathBuf>,
         #[command(subcommand)]
@@ -49,8 +51,18 @@ enum Command {
     },
 }
 
-fn main() -> Result<()> {
-    let cli = Cli::parse();
+fn main() -> std::process::ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One readable line with its causes, never a backtrace.
+            eprintln!("preau : {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

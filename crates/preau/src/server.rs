@@ -203,6 +203,17 @@ async fn print_code(db: &Db, scope: Option<TenantScope>, user: &directory::User)
 }
 
 async fn run_admin(db: &Db, task: AdminTask) -> Result<()> {
+    run_admin_task(db, task)
+        .await
+        .map_err(|e| match e.downcast_ref::<preau_store::StoreError>() {
+            Some(preau_store::StoreError::Conflict(what)) => {
+                anyhow::anyhow!("existe déjà ({what})")
+            }
+            _ => e,
+        })
+}
+
+async fn run_admin_task(db: &Db, task: AdminTask) -> Result<()> {
     match task {
         AdminTask::CreateOperator {
             login,

@@ -74,6 +74,8 @@ pub struct NewStructureForm {
     commune: String,
     #[serde(default)]
     parent_id: String,
+    #[serde(default)]
+    circonscription_id: String,
 }
 
 pub async fn create_structure(
@@ -86,11 +88,15 @@ pub async fn create_structure(
     let scope = administered_tenant(&who, tenant_id)?;
     let kind = form.kind.parse::<StructureKind>().ok();
     let uai = form.uai.trim().to_uppercase();
-    let parent_id = if form.parent_id.is_empty() {
-        None
-    } else {
-        form.parent_id.parse::<Uuid>().ok()
+    let optional_id = |s: &str| {
+        if s.is_empty() {
+            Ok(None)
+        } else {
+            s.parse::<Uuid>().map(Some)
+        }
     };
+    let circonscription_id = optional_id(&form.circonscription_id);
+    let parent_id = optional_id(&form.parent_id);
     let problem = match kind {
         None => Some("admin-error-kind"),
         Some(_) if form.name.trim().is_empty() || form.name.len() > 200 => Some("admin-error-name"),
@@ -98,7 +104,7 @@ pub async fn create_structure(
         Some(k) if !k.is_school() && !uai.is_empty() && !is_valid_uai(&uai) => {
             Some("admin-error-uai")
         }
-        _ if !form.parent_id.is_empty() && parent_id.is_none() => Some("admin-error-parent"),
+        _ if parent_id.is_err() || circonscription_id.is_err() => Some("admin-error-parent"),
         _ => None,
     };
     let result = match (problem, kind) {
@@ -108,8 +114,8 @@ pub async fn create_structure(
                 name: form.name.trim().to_owned(),
                 uai: (!uai.is_empty()).then_some(uai),
                 commune: form.commune.trim().to_owned(),
-                parent_id,
-                circonscription_id: None,
+                parent_id: parent_id.ok().flatten(),
+                circonscription_id: circonscription_id.ok().flatten(),
             };
             directory::create_structure(&state.db, scope, new)
                 .await
