@@ -192,3 +192,26 @@ async fn malformed_requests_get_french_pages() {
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(r.body.contains("trop volumineux"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn cross_site_fetches_are_refused_even_with_a_token() {
+    use axum::body::Body;
+    use axum::http::Request;
+    let app = TestApp::sqlite().await;
+    let mut c = app.signed_in("guardian").await;
+    let body = format!("csrf={}", c.csrf());
+    let forged = Request::post("/auth/logout")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "cross-site")
+        .body(Body::from(body.clone()))
+        .expect("request");
+    assert_eq!(c.send(forged).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(c.get("/").await.status, StatusCode::OK, "still signed in");
+    let same_site = Request::post("/auth/logout")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(body))
+        .expect("request");
+    assert_eq!(c.send(same_site).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(c.get("/").await.location(), "/auth/login");
+}

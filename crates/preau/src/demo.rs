@@ -691,6 +691,25 @@ async fn seed(db: &Db) -> Result<String> {
             family_of[i] = Some(n);
         }
     }
+    // Siblings carry their family's name (and a login made from it).
+    for f in &families {
+        let family_name = pupils[f[0]].last.clone();
+        for &i in &f[1..] {
+            if pupils[i].last == family_name {
+                continue;
+            }
+            let login = b.logins.allocate(&pupils[i].first, &family_name);
+            if let Some(user) = b.batch.users.iter_mut().find(|u| u.id == pupils[i].id) {
+                user.last_name = family_name.clone();
+                user.login = login.clone();
+            }
+            for entry in b.listed.iter_mut().filter(|e| e.1 == pupils[i].login) {
+                entry.1 = login.clone();
+            }
+            pupils[i].last = family_name.clone();
+            pupils[i].login = login;
+        }
+    }
     for (i, family) in family_of.iter_mut().enumerate() {
         if family.is_none() {
             *family = Some(families.len());
