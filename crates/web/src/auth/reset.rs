@@ -106,6 +106,18 @@ struct ResetPage {
     error: Option<String>,
 }
 
+/// The answer to a reset link that expired or was already used.
+fn expired_link(csrf: String) -> AppResult<Response> {
+    let page = ResetPage {
+        ctx: Ctx::anonymous(Tr::french(), "reset-title").with_csrf(csrf),
+        token: String::new(),
+        valid: false,
+        min_length: password::min_length(PolicyKind::Adult),
+        error: None,
+    };
+    Ok((StatusCode::NOT_FOUND, Html(page.render()?)).into_response())
+}
+
 #[derive(Deserialize)]
 pub struct TokenQuery {
     #[serde(default)]
@@ -158,14 +170,7 @@ pub async fn reset_submit(
         None
     };
     let Some(user) = user else {
-        let page = ResetPage {
-            ctx: Ctx::anonymous(t, "reset-title").with_csrf(csrf),
-            token: String::new(),
-            valid: false,
-            min_length: 12,
-            error: None,
-        };
-        return Ok((StatusCode::NOT_FOUND, Html(page.render()?)).into_response());
+        return expired_link(csrf);
     };
     let problem = if form.password != form.password_confirm {
         Some(t.get("password-mismatch"))
@@ -192,14 +197,7 @@ pub async fn reset_submit(
     }
     let hash = credentials::hash_password(state.config.hash_cost, form.password).await?;
     if !accounts::consume_password_reset(&state.db, &form.token, &hash).await? {
-        let page = ResetPage {
-            ctx: Ctx::anonymous(t, "reset-title").with_csrf(csrf),
-            token: String::new(),
-            valid: false,
-            min_length: 12,
-            error: None,
-        };
-        return Ok((StatusCode::NOT_FOUND, Html(page.render()?)).into_response());
+        return expired_link(csrf);
     }
     accounts::audit(
         &state.db,
