@@ -9,7 +9,92 @@ db_tests!(
     the_operator_creates_tenants_and_structures_with_checks,
     a_directeur_creates_a_class_and_people_and_issues_codes,
     a_directeur_links_guardians_and_deactivates_accounts,
+    schools_attach_to_a_commune_and_a_circonscription_only,
 );
+
+async fn schools_attach_to_a_commune_and_a_circonscription_only(app: TestApp) {
+    let mut agent = app.signed_in("agent").await;
+    let post = format!("/admin/tenants/{}/structures", app.fx.tenant.id());
+    let r = agent
+        .post(
+            &post,
+            &[
+                ("kind", "circonscription"),
+                ("name", "Circonscription Nord"),
+                ("uai", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let circo = r
+        .location()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let school = app.fx.elementaire.to_string();
+    // A school given as circonscription is refused, and nothing is created.
+    let before = directory::list_structures(&app.db, app.fx.tenant)
+        .await
+        .expect("q")
+        .len();
+    let r = agent
+        .post(
+            &post,
+            &[
+                ("kind", "ecole_maternelle"),
+                ("name", "École du Pré"),
+                ("uai", "0000011M"),
+                ("circonscription_id", &school),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("rattachement est introuvable"),
+        "{}",
+        r.body
+    );
+    let r = agent
+        .post(
+            &post,
+            &[
+                ("kind", "ecole_maternelle"),
+                ("name", "École du Pré"),
+                ("uai", "0000011M"),
+                ("circonscription_id", "pas-un-id"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        directory::list_structures(&app.db, app.fx.tenant)
+            .await
+            .expect("q")
+            .len(),
+        before
+    );
+    let r = agent
+        .post(
+            &post,
+            &[
+                ("kind", "ecole_maternelle"),
+                ("name", "École du Pré"),
+                ("uai", "0000011M"),
+                ("circonscription_id", &circo),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let created = directory::list_structures(&app.db, app.fx.tenant)
+        .await
+        .expect("q");
+    let pre = created
+        .iter()
+        .find(|s| s.name == "École du Pré")
+        .expect("school");
+    assert_eq!(pre.circonscription_id.map(|c| c.to_string()), Some(circo));
+}
 
 async fn the_operator_creates_tenants_and_structures_with_checks(app: TestApp) {
     let mut op = app.signed_in("operator").await;

@@ -16,6 +16,7 @@ db_tests!(
     sessions_can_be_listed_and_revoked,
     forms_without_a_valid_token_or_from_another_site_are_refused,
     password_reset_by_email_for_adults_only,
+    asking_for_reset_links_is_limited_without_blocking_sign_in,
     old_hashes_are_upgraded_at_sign_in,
     changing_ones_password_checks_the_current_one,
 );
@@ -408,6 +409,31 @@ async fn changing_ones_password_checks_the_current_one(app: TestApp) {
             .sign_in(app.fx.login("directeur"), "Nouvelle-Phrase-2026!")
             .await
             .status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+async fn asking_for_reset_links_is_limited_without_blocking_sign_in(app: TestApp) {
+    let mut c = app.client_from([203, 0, 113, 5]).await;
+    for _ in 0..preau_web::RESET_REQUESTS_PER_WINDOW {
+        assert_eq!(
+            c.post("/auth/forgot", &[("login", app.fx.login("guardian"))])
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
+    let blocked = c
+        .post("/auth/forgot", &[("login", app.fx.login("guardian"))])
+        .await;
+    assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        app.mailer.messages().len() as u32,
+        preau_web::RESET_REQUESTS_PER_WINDOW
+    );
+    // Signing in from the same network still works.
+    assert_eq!(
+        c.sign_in(app.fx.login("teacher"), PASSWORD).await.status,
         StatusCode::SEE_OTHER
     );
 }

@@ -31,7 +31,8 @@ pub struct Config {
     pub session_absolute_hours: i64,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
-    /// Failed sign-ins allowed per client address every 10 minutes.
+    /// Failed sign-ins allowed per client address every 10 minutes. A whole school signs in
+    /// from one address and children mistype: keep it high; accounts have their own lock.
     pub ip_failure_limit: u32,
     /// Behind a reverse proxy: take the client address from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
@@ -58,7 +59,7 @@ impl Default for Config {
             session_absolute_hours: 12,
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
-            ip_failure_limit: 300,
+            ip_failure_limit: 1000,
             trust_forwarded_for: false,
             wal_checkpoint_seconds: 30,
             wal_size_limit_mib: 64,

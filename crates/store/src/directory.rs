@@ -244,17 +244,28 @@ pub async fn create_structure(
         circonscription_id: new.circonscription_id,
     };
     in_write_tx!(db, |tx| {
-        // A parent or circonscription must belong to the same tenant.
-        for linked in [structure.parent_id, structure.circonscription_id]
+        // A parent or circonscription must belong to the same tenant; a circonscription must be one.
+        let linked = [
+            (structure.parent_id, None),
+            (
+                structure.circonscription_id,
+                Some(StructureKind::Circonscription),
+            ),
+        ];
+        for (id, kind) in linked
             .into_iter()
-            .flatten()
+            .filter_map(|(id, kind)| id.map(|id| (id, kind)))
         {
-            sqlx::query("SELECT id FROM structures WHERE id = $1 AND tenant_id = $2")
-                .bind(linked)
+            let found = sqlx::query("SELECT kind FROM structures WHERE id = $1 AND tenant_id = $2")
+                .bind(id)
                 .bind(scope.id())
                 .fetch_optional(&mut *tx)
                 .await?
-                .ok_or(StoreError::NotFound)?;
+                .ok_or(StoreError::NotFound)?
+                .text("kind")?;
+            if kind.is_some_and(|k| k.code() != found) {
+                return Err(StoreError::NotFound);
+            }
         }
         sqlx::query(
             "INSERT INTO structures (id, tenant_id, kind, name, uai, commune, parent_id, circonscription_id, created_at) \

@@ -29,6 +29,9 @@ use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
+/// Password-reset e-mails one address may ask for per window.
+pub const RESET_REQUESTS_PER_WINDOW: u32 = 30;
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -36,20 +39,22 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub mailer: Arc<dyn Mailer>,
     pub ip_failures: Arc<IpFailures>,
+    /// Reset e-mails asked per address: counted apart, so asking for links cannot lock a
+    /// whole school's network out of signing in.
+    pub reset_requests: Arc<IpFailures>,
     pub actors: Arc<actor_cache::ActorCache>,
 }
 
 impl AppState {
     pub fn new(db: Db, config: WebConfig, mailer: Arc<dyn Mailer>) -> Self {
-        let ip_failures = Arc::new(IpFailures::new(
-            config.ip_failure_limit,
-            config.ip_failure_window,
-        ));
+        let window = config.ip_failure_window;
+        let ip_failures = Arc::new(IpFailures::new(config.ip_failure_limit, window));
         Self {
             db,
             config: Arc::new(config),
             mailer,
             ip_failures,
+            reset_requests: Arc::new(IpFailures::new(RESET_REQUESTS_PER_WINDOW, window)),
             actors: Arc::default(),
         }
     }

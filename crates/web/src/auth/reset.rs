@@ -50,7 +50,7 @@ pub async fn forgot_submit(
 ) -> AppResult<Response> {
     let t = Tr::french();
     let ctx = Ctx::anonymous(t, "forgot-title").with_csrf(csrf);
-    if let Some(wait) = state.ip_failures.blocked_for(ip) {
+    if let Some(wait) = state.reset_requests.blocked_for(ip) {
         let minutes = super::minutes_ceil(wait.as_secs() as i64);
         let page = ForgotPage {
             ctx,
@@ -60,7 +60,7 @@ pub async fn forgot_submit(
         return Ok((StatusCode::TOO_MANY_REQUESTS, Html(page.render()?)).into_response());
     }
     // Each request counts against the address, so the form cannot be used to flood mailboxes.
-    state.ip_failures.record_failure(ip);
+    state.reset_requests.record_failure(ip);
     let login = normalize_typed_login(&form.login);
     if let Some(account) = accounts::credentials_by_login(&state.db, &login).await? {
         let eligible = !account.is_pupil && account.user.state == AccountState::Active;
