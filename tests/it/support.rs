@@ -181,7 +181,9 @@ impl TestApp {
 
 /// A new, empty PostgreSQL database for one test.
 async fn fresh_postgres() -> Option<Db> {
-    let base = std::env::var("TEST_DATABASE_URL").ok()?;
+    let base = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
     let name = format!("t_{}", Uuid::new_v4().simple());
     let admin = sqlx::PgPool::connect(&base)
         .await

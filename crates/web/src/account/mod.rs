@@ -118,18 +118,13 @@ async fn change_password(
     let kind = policy(&who);
     let error = if !current_ok {
         Some(t.get("account-current-wrong"))
-    } else if form.password != form.password_confirm {
-        Some(t.get("password-mismatch"))
     } else {
-        password::check(kind, &form.password, &who.user.login)
-            .err()
-            .map(|p| {
-                t.with1(
-                    p.message_key(),
-                    "min",
-                    &password::min_length(kind).to_string(),
-                )
-            })
+        crate::auth::new_password_problem(
+            kind,
+            &form.password,
+            &form.password_confirm,
+            &who.user.login,
+        )
     };
     if let Some(error) = error {
         let html = page(&state, &who, csrf, None, Some(error))

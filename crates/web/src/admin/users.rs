@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use preau_domain::access::Place;
 use preau_domain::activation::format_code;
-use preau_domain::password::{self, PolicyKind};
+use preau_domain::password::PolicyKind;
 use preau_domain::{AccountState, ClassRole, Function, GroupKind, NationalProfile};
 use preau_store::directory::{self, Class, NewUser, Structure, StructureMember, User};
 use preau_store::{TenantScope, accounts, credentials};
@@ -608,13 +608,15 @@ pub async fn reset_pupil_password(
     if !who.actor.may_reset_pupil_password(place, &[class.id]) {
         return Err(AppError::Forbidden);
     }
-    if let Err(problem) = password::check(PolicyKind::Pupil, &form.password, &pupil.login) {
-        let min = password::min_length(PolicyKind::Pupil).to_string();
-        let error = format!(
-            "{} — {}",
-            pupil.display_name(),
-            t.with1(problem.message_key(), "min", &min)
-        );
+    // Typed once by the teacher, who reads it back to the pupil: no confirmation field.
+    let problem = crate::auth::new_password_problem(
+        PolicyKind::Pupil,
+        &form.password,
+        &form.password,
+        &pupil.login,
+    );
+    if let Some(problem) = problem {
+        let error = format!("{} — {problem}", pupil.display_name());
         return render_teacher_class(&state, &who, csrf, class_id, None, Some(error)).await;
     }
     let hash = credentials::hash_password(state.config.hash_cost, form.password).await?;

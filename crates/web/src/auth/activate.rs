@@ -1,7 +1,7 @@
 //! First sign-in: login + activation code, then a password of one's own and the charter.
 
 use crate::AppState;
-use crate::auth::login::signed_in_redirect;
+use crate::auth::{blocked_message, new_password_problem, open_session};
 use crate::context::Ctx;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
@@ -10,12 +10,12 @@ use crate::session::ClientIp;
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use preau_domain::login::normalize_typed_login;
 use preau_domain::password::{self, PolicyKind};
 use preau_store::accounts::{self, ActivationProblem};
-use preau_store::{credentials, sessions};
+use preau_store::credentials;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -87,9 +87,8 @@ async fn checked(
     code: &str,
 ) -> AppResult<Result<accounts::Credentials, String>> {
     let t = Tr::french();
-    if let Some(wait) = state.ip_failures.blocked_for(ip) {
-        let minutes = super::minutes_ceil(wait.as_secs() as i64);
-        return Ok(Err(t.with1("login-ip-blocked", "minutes", &minutes)));
+    if let Some(message) = blocked_message(&state.ip_failures, ip) {
+        return Ok(Err(message));
     }
     match accounts::check_activation_code(&state.db, login, code).await? {
         Ok(_) => {}
@@ -168,19 +167,12 @@ pub async fn choose_password(
         Ok(account) => account,
     };
     let policy = policy_of(&account);
-    let problem = if form.password != form.password_confirm {
-        Some(t.get("password-mismatch"))
-    } else if let Err(p) = password::check(policy, &form.password, &login) {
-        Some(t.with1(
-            p.message_key(),
-            "min",
-            &password::min_length(policy).to_string(),
-        ))
-    } else if form.charter.is_none() {
-        Some(t.get("activate-charter-required"))
-    } else {
-        None
-    };
+    let problem = new_password_problem(policy, &form.password, &form.password_confirm, &login)
+        .or_else(|| {
+            form.charter
+                .is_none()
+                .then(|| t.get("activate-charter-required"))
+        });
     if let Some(error) = problem {
         let page = PasswordPage {
             ctx: Ctx::anonymous(t, "activate-password-title").with_csrf(csrf),
@@ -214,17 +206,5 @@ pub async fn choose_password(
         "",
     )
     .await?;
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let token = sessions::create(
-        &state.db,
-        user.id,
-        user_agent,
-        &ip.to_string(),
-        state.config.session,
-    )
-    .await?;
-    Ok(signed_in_redirect(&state, &token))
+    open_session(&state, user.id, &headers, ip).await
 }

@@ -1,9 +1,10 @@
+use crate::AppState;
+use crate::auth::{blocked_message, minutes_ceil, open_session};
 use crate::context::Ctx;
 use crate::csrf::CsrfToken;
 use crate::error::AppResult;
 use crate::i18n::Tr;
-use crate::session::{ClientIp, MaybeSignedIn, clear_session_cookie, session_cookie};
-use crate::{AppState, auth::minutes_ceil};
+use crate::session::{ClientIp, MaybeSignedIn, clear_session_cookie};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
@@ -80,14 +81,8 @@ pub async fn submit(
     let t = Tr::french();
     let login = normalize_typed_login(&form.login);
     let cost = state.config.hash_cost;
-    if let Some(wait) = state.ip_failures.blocked_for(ip) {
-        let minutes = minutes_ceil(wait.as_secs() as i64);
-        return refused(
-            csrf,
-            login,
-            StatusCode::TOO_MANY_REQUESTS,
-            t.with1("login-ip-blocked", "minutes", &minutes),
-        );
+    if let Some(message) = blocked_message(&state.ip_failures, ip) {
+        return refused(csrf, login, StatusCode::TOO_MANY_REQUESTS, message);
     }
     let incorrect = || t.get("login-incorrect");
     if login.is_empty() || form.password.is_empty() || form.password.len() > 1024 {
@@ -138,26 +133,8 @@ pub async fn submit(
         _ => None,
     };
     accounts::record_successful_login(&state.db, account.user.id, rehashed.as_deref()).await?;
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let token = sessions::create(
-        &state.db,
-        account.user.id,
-        user_agent,
-        &ip.to_string(),
-        state.config.session,
-    )
-    .await?;
     tracing::info!(user = %account.user.id, "signed in");
-    Ok(signed_in_redirect(&state, &token))
-}
-
-/// Sets the session cookie and goes to the portal home.
-pub(crate) fn signed_in_redirect(state: &AppState, token: &str) -> Response {
-    let cookie = session_cookie(state.config.is_https(), token);
-    ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
+    open_session(&state, account.user.id, &headers, ip).await
 }
 
 pub async fn logout(

@@ -50,12 +50,11 @@ pub async fn forgot_submit(
 ) -> AppResult<Response> {
     let t = Tr::french();
     let ctx = Ctx::anonymous(t, "forgot-title").with_csrf(csrf);
-    if let Some(wait) = state.reset_requests.blocked_for(ip) {
-        let minutes = super::minutes_ceil(wait.as_secs() as i64);
+    if let Some(message) = super::blocked_message(&state.reset_requests, ip) {
         let page = ForgotPage {
             ctx,
             sent: false,
-            error: Some(t.with1("login-ip-blocked", "minutes", &minutes)),
+            error: Some(message),
         };
         return Ok((StatusCode::TOO_MANY_REQUESTS, Html(page.render()?)).into_response());
     }
@@ -172,19 +171,12 @@ pub async fn reset_submit(
     let Some(user) = user else {
         return expired_link(csrf);
     };
-    let problem = if form.password != form.password_confirm {
-        Some(t.get("password-mismatch"))
-    } else {
-        password::check(PolicyKind::Adult, &form.password, &user.login)
-            .err()
-            .map(|p| {
-                t.with1(
-                    p.message_key(),
-                    "min",
-                    &password::min_length(PolicyKind::Adult).to_string(),
-                )
-            })
-    };
+    let problem = super::new_password_problem(
+        PolicyKind::Adult,
+        &form.password,
+        &form.password_confirm,
+        &user.login,
+    );
     if let Some(error) = problem {
         let page = ResetPage {
             ctx: Ctx::anonymous(t, "reset-title").with_csrf(csrf),
