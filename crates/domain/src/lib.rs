@@ -7,6 +7,7 @@ pub mod directory;
 pub mod login;
 pub mod password;
 pub mod profile;
+pub mod provisioning;
 pub mod services;
 pub mod time;
 

@@ -2,6 +2,7 @@
 
 mod config;
 mod demo;
+mod import;
 mod server;
 
 use anyhow::{Context, Result};
@@ -40,6 +41,11 @@ enum Command {
         /// Configuration file (TOML).
         #[arg(long)]
         config: Option<PathBuf>,
+    },
+    /// Directory imports: ONDE extracts of a school, AAF exports of an académie.
+    Import {
+        #[command(subcommand)]
+        task: import::ImportTask,
     },
     /// Operator tasks: platform operators, tenants, structures, activation codes.
     Admin {
@@ -91,6 +97,7 @@ fn run(cli: Cli) -> Result<()> {
                 println!("Migrations appliquées.");
                 Ok(())
             }
+            Command::Import { task } => import::run(task).await,
             Command::Admin { config, task } => {
                 let config = Config::load(config.as_deref())?;
                 server::init_logging(&config);

@@ -946,66 +946,82 @@ pub struct Group {
     pub members: i64,
 }
 
-/// Rebuilds the automatic groups of a structure from the directory: one group per profile
-/// present in the structure, and per class its pupils, teachers and pupils' guardians.
-/// Manual groups are left as they are.
-pub async fn refresh_groups(db: &Db, scope: TenantScope, structure_id: Uuid) -> StoreResult<()> {
-    let structure = get_structure(db, scope, structure_id).await?;
-    let classes = list_classes(db, scope, structure_id).await?;
-    let mut wanted: Vec<(Option<Uuid>, GroupKind, NationalProfile, String)> = NationalProfile::ALL
-        .into_iter()
-        .map(|p| {
-            (
-                None,
-                GroupKind::Profile,
-                p,
-                format!("{} — {}", structure.name, p.code()),
-            )
-        })
-        .collect();
-    for class in &classes {
-        for p in [
-            NationalProfile::Eleve,
-            NationalProfile::Enseignant,
-            NationalProfile::Tuteur,
-        ] {
-            wanted.push((
-                Some(class.id),
-                GroupKind::Class,
-                p,
-                format!("{} — {}", class.name, p.code()),
-            ));
+/// The body of [`refresh_groups`], inside a caller's write transaction (imports rebuild the
+/// groups of every structure they touched in the same transaction as the rest).
+macro_rules! refresh_groups_in {
+    ($tx:expr, $tenant:expr, $structure_id:expr) => {{
+        let tenant: Uuid = $tenant;
+        let structure_id: Uuid = $structure_id;
+        let structure_name = sqlx::query("SELECT name FROM structures WHERE id = $1 AND tenant_id = $2")
+            .bind(structure_id)
+            .bind(tenant)
+            .fetch_optional(&mut *$tx)
+            .await?
+            .ok_or(StoreError::NotFound)?
+            .text("name")?;
+        let classes: Vec<(Uuid, String)> = sqlx::query(
+            "SELECT id, name FROM classes WHERE structure_id = $1 AND tenant_id = $2",
+        )
+        .bind(structure_id)
+        .bind(tenant)
+        .fetch_all(&mut *$tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.uuid("id")?, r.text("name")?)))
+        .collect::<StoreResult<_>>()?;
+        let mut wanted: Vec<(Option<Uuid>, GroupKind, NationalProfile, String)> =
+            NationalProfile::ALL
+                .into_iter()
+                .map(|p| {
+                    (
+                        None,
+                        GroupKind::Profile,
+                        p,
+                        format!("{} — {}", structure_name, p.code()),
+                    )
+                })
+                .collect();
+        for (class_id, class_name) in &classes {
+            for p in [
+                NationalProfile::Eleve,
+                NationalProfile::Enseignant,
+                NationalProfile::Tuteur,
+            ] {
+                wanted.push((
+                    Some(*class_id),
+                    GroupKind::Class,
+                    p,
+                    format!("{} — {}", class_name, p.code()),
+                ));
+            }
         }
-    }
-    in_write_tx!(db, |tx| {
-        let existing: Vec<(Option<Uuid>, String, Option<String>)> = sqlx::query(
+        let existing: std::collections::HashSet<(Option<Uuid>, String, Option<String>)> = sqlx::query(
             "SELECT class_id, kind, profile FROM groups WHERE structure_id = $1 AND tenant_id = $2 AND kind <> 'manual'",
         )
         .bind(structure_id)
-        .bind(scope.id())
-        .fetch_all(&mut *tx)
+        .bind(tenant)
+        .fetch_all(&mut *$tx)
         .await?
         .iter()
         .map(|r| Ok((r.opt_uuid("class_id")?, r.text("kind")?, r.opt_text("profile")?)))
         .collect::<StoreResult<_>>()?;
+        let at = now();
         for (class_id, kind, profile, name) in &wanted {
-            let present = existing.iter().any(|(c, k, p)| {
-                c == class_id && k == kind.code() && p.as_deref() == Some(profile.code())
-            });
-            if !present {
+            let key = (*class_id, kind.code().to_owned(), Some(profile.code().to_owned()));
+            if !existing.contains(&key) {
                 sqlx::query(
                     "INSERT INTO groups (id, tenant_id, structure_id, class_id, kind, profile, name, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind(Uuid::now_v7())
-                .bind(scope.id())
+                .bind(tenant)
                 .bind(structure_id)
                 .bind(class_id)
                 .bind(kind.code())
                 .bind(profile.code())
                 .bind(name)
-                .bind(now())
-                .execute(&mut *tx)
+                .bind(at)
+                .execute(&mut *$tx)
                 .await?;
             }
         }
@@ -1014,8 +1030,8 @@ pub async fn refresh_groups(db: &Db, scope: TenantScope, structure_id: Uuid) -> 
              (SELECT id FROM groups WHERE structure_id = $1 AND tenant_id = $2 AND kind <> 'manual')",
         )
         .bind(structure_id)
-        .bind(scope.id())
-        .execute(&mut *tx)
+        .bind(tenant)
+        .execute(&mut *$tx)
         .await?;
         for sql in [
             // Profile groups of the structure.
@@ -1039,10 +1055,19 @@ pub async fn refresh_groups(db: &Db, scope: TenantScope, structure_id: Uuid) -> 
         ] {
             sqlx::query(sql)
                 .bind(structure_id)
-                .bind(scope.id())
-                .execute(&mut *tx)
+                .bind(tenant)
+                .execute(&mut *$tx)
                 .await?;
         }
+    }};
+}
+
+/// Rebuilds the automatic groups of a structure from the directory: one group per profile
+/// present in the structure, and per class its pupils, teachers and pupils' guardians.
+/// Manual groups are left as they are.
+pub async fn refresh_groups(db: &Db, scope: TenantScope, structure_id: Uuid) -> StoreResult<()> {
+    in_write_tx!(db, |tx| {
+        refresh_groups_in!(tx, scope.id(), structure_id);
     });
     Ok(())
 }
@@ -1165,4 +1190,21 @@ pub async fn set_operator_active(db: &Db, user_id: Uuid) -> StoreResult<()> {
             .await?;
     });
     Ok(())
+}
+
+/// The structure with this UAI, in whichever tenant holds it (operator commands only).
+pub async fn find_structure_by_uai(db: &Db, uai: &str) -> StoreResult<Option<Structure>> {
+    on_read!(db, |c| {
+        sqlx::query(concat!(
+            "SELECT ",
+            structure_columns!(),
+            " FROM structures WHERE uai = $1"
+        ))
+        .bind(uai.trim().to_ascii_uppercase())
+        .fetch_optional(c)
+        .await?
+        .as_ref()
+        .map(structure_from_row)
+        .transpose()
+    })
 }

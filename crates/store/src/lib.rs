@@ -11,6 +11,7 @@ pub mod batch;
 pub mod credentials;
 pub mod error;
 mod migrations;
+pub mod provisioning;
 pub mod sessions;
 pub mod time;
 

@@ -13,12 +13,20 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "directory",
-    sqlite: include_str!("../migrations/sqlite/0001_directory.sql"),
-    postgres: include_str!("../migrations/postgres/0001_directory.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "directory",
+        sqlite: include_str!("../migrations/sqlite/0001_directory.sql"),
+        postgres: include_str!("../migrations/postgres/0001_directory.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "provisioning",
+        sqlite: include_str!("../migrations/sqlite/0002_provisioning.sql"),
+        postgres: include_str!("../migrations/postgres/0002_provisioning.sql"),
+    },
+];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
     version BIGINT PRIMARY KEY NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL)";

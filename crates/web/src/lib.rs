@@ -11,6 +11,7 @@ pub mod csrf;
 pub mod error;
 pub mod home;
 pub mod i18n;
+pub mod import;
 pub mod mail;
 pub mod pages;
 pub mod security;

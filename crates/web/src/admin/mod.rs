@@ -2,6 +2,7 @@
 //! directeurs the classes, users, guardianships, account states and activation codes.
 
 mod structures;
+pub use structures::current_school_year;
 mod users;
 
 use crate::AppState;

@@ -162,7 +162,7 @@ struct StructurePage {
 }
 
 /// The school year that starts in September: 2026 for 2026–2027.
-pub(crate) fn current_school_year() -> i64 {
+pub fn current_school_year() -> i64 {
     let today = now();
     let year = i64::from(today.year());
     if today.month() >= 8 { year } else { year - 1 }

@@ -1,0 +1,47 @@
+-- Directory provisioning: stable keys of imported people, structures and classes, the
+-- source of every attachment (an import only removes rows of its own source), the account
+-- lifecycle after a person leaves, and import runs with their reports.
+
+ALTER TABLE users ADD COLUMN ine TEXT;
+ALTER TABLE users ADD COLUMN aaf_id TEXT;
+ALTER TABLE users ADD COLUMN mobile TEXT;
+-- Set when an import leaves the account with no structure; cleared when it comes back.
+ALTER TABLE users ADD COLUMN detached_at TIMESTAMPTZ;
+-- Set when the lifecycle (not an administrator) disabled the account.
+ALTER TABLE users ADD COLUMN lifecycle_disabled_at TIMESTAMPTZ;
+CREATE UNIQUE INDEX users_ine ON users(tenant_id, ine) WHERE ine IS NOT NULL;
+CREATE UNIQUE INDEX users_aaf ON users(tenant_id, aaf_id) WHERE aaf_id IS NOT NULL;
+CREATE INDEX users_detached ON users(detached_at) WHERE detached_at IS NOT NULL;
+
+ALTER TABLE structures ADD COLUMN aaf_id TEXT;
+ALTER TABLE classes ADD COLUMN external_id TEXT;
+ALTER TABLE classes ADD COLUMN archived_at TIMESTAMPTZ;
+CREATE INDEX classes_external ON classes(structure_id, school_year, external_id);
+
+ALTER TABLE user_profiles ADD COLUMN source TEXT NOT NULL DEFAULT 'manual';
+ALTER TABLE user_functions ADD COLUMN source TEXT NOT NULL DEFAULT 'manual';
+ALTER TABLE class_members ADD COLUMN source TEXT NOT NULL DEFAULT 'manual';
+ALTER TABLE guardianships ADD COLUMN source TEXT NOT NULL DEFAULT 'manual';
+CREATE INDEX user_profiles_tenant ON user_profiles(tenant_id);
+
+CREATE TABLE import_runs (
+    id UUID PRIMARY KEY NOT NULL,
+    tenant_id UUID NOT NULL REFERENCES tenants(id),
+    structure_id UUID REFERENCES structures(id),
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    skip_rejected BOOLEAN NOT NULL,
+    files_dir TEXT NOT NULL,
+    created_by UUID REFERENCES users(id) ON DELETE SET NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    started_at TIMESTAMPTZ,
+    finished_at TIMESTAMPTZ,
+    progress BIGINT NOT NULL,
+    total BIGINT NOT NULL,
+    report TEXT,
+    error TEXT
+);
+CREATE INDEX import_runs_tenant ON import_runs(tenant_id, created_at);
+-- One run at a time per structure (or per tenant for AAF runs, structure NULL).
+CREATE UNIQUE INDEX import_runs_active ON import_runs(tenant_id, kind, COALESCE(structure_id, tenant_id))
+    WHERE state IN ('queued', 'running');

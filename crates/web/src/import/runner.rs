@@ -1,0 +1,131 @@
+//! Read → plan → apply, with the rules every caller shares: a dry run writes nothing; a run
+//! with rejected rows writes nothing unless asked to skip them; a plan that fails to apply
+//! leaves the directory as it was (one transaction).
+
+use preau_domain::provisioning::{Feed, Plan, PlanError, PlanOptions, Report, plan};
+use preau_interop::FeedError;
+use preau_interop::aaf::{AafContext, AafInput, FunctionMap, read_files};
+use preau_interop::onde::{OndeFile, read_school};
+use preau_store::provisioning::{self, ApplyStep};
+use preau_store::{Db, StoreError, TenantScope};
+use uuid::Uuid;
+
+#[derive(Clone, Copy, Debug)]
+pub struct ImportOptions {
+    /// Report what would change, write nothing.
+    pub dry_run: bool,
+    /// Apply the valid rows even when some were rejected (the report lists them).
+    pub skip_rejected: bool,
+    pub plan: PlanOptions,
+    pub actor: Option<Uuid>,
+    pub school_year: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0}")]
+    Feed(#[from] FeedError),
+    #[error("{0}")]
+    Plan(#[from] PlanError),
+    /// Rows were rejected and skipping them was not asked: nothing was written.
+    #[error("{} lignes rejetées : rien n'a été importé (relancez en acceptant d'ignorer ces lignes)", .0.rejections.len())]
+    Rejected(Box<Report>),
+    #[error("base de données : {0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Progress of a run: (what, done, total).
+pub type Progress<'a> = &'a (dyn Fn(&str, u64, u64) + Sync);
+
+async fn plan_and_apply(
+    db: &Db,
+    scope: TenantScope,
+    feed: Feed,
+    options: ImportOptions,
+    progress: Progress<'_>,
+) -> Result<Report, ImportError> {
+    progress("comparaison avec l'annuaire", 0, 1);
+    let snapshot = provisioning::load_snapshot(db, scope, options.school_year).await?;
+    let plan: Plan =
+        tokio::task::spawn_blocking(move || plan(&feed, &snapshot, options.plan, Uuid::now_v7))
+            .await
+            .map_err(|e| ImportError::Other(e.to_string()))??;
+    progress("comparaison avec l'annuaire", 1, 1);
+    let report = plan.report.clone();
+    if options.dry_run {
+        return Ok(report);
+    }
+    if !report.rejections.is_empty() && !options.skip_rejected {
+        return Err(ImportError::Rejected(Box::new(report)));
+    }
+    if plan.is_empty() {
+        return Ok(report);
+    }
+    provisioning::apply_plan(
+        db,
+        scope,
+        options.school_year,
+        &plan,
+        options.actor,
+        &|step, done, total| {
+            let what = match step {
+                ApplyStep::People => "comptes",
+                ApplyStep::Attachments => "rattachements",
+                ApplyStep::Groups => "groupes",
+            };
+            progress(what, done, total);
+        },
+    )
+    .await?;
+    Ok(report)
+}
+
+/// Imports the ONDE files of one school.
+pub async fn import_onde(
+    db: &Db,
+    scope: TenantScope,
+    uai: &str,
+    files: Vec<OndeFile>,
+    options: ImportOptions,
+    progress: Progress<'_>,
+) -> Result<Report, ImportError> {
+    let uai = uai.to_owned();
+    progress("lecture des fichiers", 0, 1);
+    let feed = tokio::task::spawn_blocking(move || read_school(&uai, &files))
+        .await
+        .map_err(|e| ImportError::Other(e.to_string()))??;
+    progress("lecture des fichiers", 1, 1);
+    plan_and_apply(db, scope, feed, options, progress).await
+}
+
+/// Imports a set of AAF files (a complete export or an incremental one).
+pub async fn import_aaf(
+    db: &Db,
+    scope: TenantScope,
+    inputs: Vec<AafInput>,
+    academie: Option<String>,
+    functions: FunctionMap,
+    options: ImportOptions,
+    progress: Progress<'_>,
+) -> Result<Report, ImportError> {
+    let context = AafContext {
+        academie,
+        known_structures: provisioning::aaf_structures(db, scope).await?,
+        functions,
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
+    let reading = tokio::task::spawn_blocking(move || {
+        read_files(inputs, &context, &mut |n| {
+            let _ = tx.send(n);
+        })
+    });
+    while let Some(n) = rx.recv().await {
+        progress("lecture des enregistrements", n, 0);
+    }
+    let feed = reading
+        .await
+        .map_err(|e| ImportError::Other(e.to_string()))??;
+    plan_and_apply(db, scope, feed, options, progress).await
+}
