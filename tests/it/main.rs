@@ -6,6 +6,7 @@ mod access;
 mod activation;
 mod admin;
 mod auth;
+mod import;
 mod pages;
 mod schema;
 mod wal;

@@ -584,3 +584,38 @@ pub fn urlencode(s: &str) -> String {
     }
     out
 }
+
+/// A synthetic territory from the dataset generator (`tests/datasets/gen_dataset.py`, real
+/// ONDE and AAF formats), generated once per test process and preset.
+pub fn dataset(preset: &str) -> std::path::PathBuf {
+    use std::sync::{Mutex, OnceLock};
+    static MADE: OnceLock<Mutex<HashMap<String, std::path::PathBuf>>> = OnceLock::new();
+    let made = MADE.get_or_init(Mutex::default);
+    let mut made = made.lock().expect("dataset lock");
+    if let Some(path) = made.get(preset) {
+        return path.clone();
+    }
+    let out = std::env::temp_dir().join(format!("preau-dataset-{preset}-{}", std::process::id()));
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/gen_dataset.py");
+    let status = std::process::Command::new("python3")
+        .arg(script)
+        .args(["--preset", preset, "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("python3 runs the dataset generator");
+    assert!(status.success(), "dataset generator failed");
+    made.insert(preset.to_owned(), out.clone());
+    out
+}
+
+impl TestApp {
+    /// One integer from a query without parameters (counts in tests).
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        match &self.db {
+            Db::Sqlite(s) => sqlx::query_scalar(sql).fetch_one(&s.writer).await,
+            Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+        }
+        .expect("count query")
+    }
+}

@@ -155,6 +155,8 @@ impl Feed {
 pub struct SnapStructure {
     pub id: Uuid,
     pub uai: Option<String>,
+    pub aaf_id: Option<String>,
+    pub circonscription_id: Option<Uuid>,
     pub kind: StructureKind,
     pub name: String,
 }
@@ -256,6 +258,7 @@ pub struct Report {
     pub guardians: KindCounts,
     pub staff: KindCounts,
     pub structures_created: u64,
+    pub structures_updated: u64,
     pub classes_created: u64,
     pub classes_updated: u64,
     pub links_added: u64,
@@ -272,6 +275,7 @@ impl Report {
             + k(&self.guardians)
             + k(&self.staff)
             + self.structures_created
+            + self.structures_updated
             + self.classes_created
             + self.classes_updated
             + self.links_added
@@ -292,6 +296,8 @@ impl Report {
 pub struct Plan {
     pub source: Option<Source>,
     pub new_structures: Vec<NewStructure>,
+    /// Existing structures given their AAF key or circonscription: (id, aaf key, circonscription).
+    pub structure_updates: Vec<(Uuid, Option<String>, Option<Uuid>)>,
     pub new_classes: Vec<NewClass>,
     pub class_updates: Vec<ClassUpdate>,
     pub new_users: Vec<PersonData>,
@@ -601,10 +607,11 @@ pub fn plan(
         .filter_map(|s| s.uai.clone().map(|u| (u, s.id)))
         .collect();
     for fs in &feed.structures {
-        if structure_of.contains_key(&fs.uai) {
-            continue;
-        }
-        if source != Source::Aaf {
+        let existing = snap
+            .structures
+            .iter()
+            .find(|s| s.uai.as_ref() == Some(&fs.uai));
+        if existing.is_none() && source != Source::Aaf {
             return Err(PlanError::UnknownStructure(fs.uai.clone()));
         }
         let circonscription_id = match &fs.circonscription {
@@ -622,11 +629,22 @@ pub fn plan(
                         circonscription_id: None,
                     });
                     structure_of.insert(code.clone(), id);
+                    plan.report.structures_created += 1;
                     Some(id)
                 }
             },
             None => None,
         };
+        if let Some(s) = existing {
+            // Known school: record its AAF key and circonscription when it has none yet.
+            let aaf_id = s.aaf_id.clone().or_else(|| fs.aaf_id.clone());
+            let circonscription = s.circonscription_id.or(circonscription_id);
+            if aaf_id != s.aaf_id || circonscription != s.circonscription_id {
+                plan.structure_updates.push((s.id, aaf_id, circonscription));
+                plan.report.structures_updated += 1;
+            }
+            continue;
+        }
         let id = new_id();
         plan.new_structures.push(NewStructure {
             id,

@@ -43,3 +43,42 @@ pub enum FeedError {
 /// Largest file read by default: ONDE extracts of one school weigh well under a megabyte and
 /// AAF files are chunked by 10,000 records (about 15 MB).
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+fn io_error(path: &std::path::Path, e: &std::io::Error) -> FeedError {
+    FeedError::Io {
+        file: file_name(path),
+        reason: e.to_string(),
+    }
+}
+
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Opens a feed file, refusing it before reading a byte when it is larger than `limit`.
+pub fn open_limited(path: &std::path::Path, limit: u64) -> Result<std::fs::File, FeedError> {
+    let file = std::fs::File::open(path).map_err(|e| io_error(path, &e))?;
+    let size = file.metadata().map_err(|e| io_error(path, &e))?.len();
+    if size > limit {
+        return Err(FeedError::TooLarge {
+            file: file_name(path),
+            size,
+            limit,
+        });
+    }
+    Ok(file)
+}
+
+/// Reads a whole feed file (ONDE extracts are small), with the same size check.
+pub fn read_limited(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, FeedError> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    open_limited(path, limit)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_error(path, &e))?;
+    Ok(bytes)
+}

@@ -6,9 +6,9 @@ use crate::server::open_db;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use preau_domain::provisioning::{KindCounts, PlanOptions, Report};
-use preau_interop::DEFAULT_MAX_FILE_BYTES;
 use preau_interop::aaf::{AafInput, FunctionMap};
 use preau_interop::onde::OndeFile;
+use preau_interop::{DEFAULT_MAX_FILE_BYTES, open_limited, read_limited};
 use preau_store::{Db, TenantScope, directory};
 use preau_web::import::{ImportError, ImportOptions, import_aaf, import_onde};
 use std::io::Write;
@@ -94,14 +94,6 @@ fn files_in(dir: &Path, wanted: impl Fn(&str) -> bool) -> Result<Vec<(String, Pa
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if entry.file_type()?.is_file() && wanted(&name) {
-            let size = entry.metadata()?.len();
-            if size > DEFAULT_MAX_FILE_BYTES {
-                bail!(preau_interop::FeedError::TooLarge {
-                    file: name,
-                    size,
-                    limit: DEFAULT_MAX_FILE_BYTES
-                });
-            }
             files.push((name, entry.path()));
         }
     }
@@ -143,7 +135,7 @@ async fn run_task(db: &Db, task: &ImportTask) -> Result<()> {
             let mut files = Vec::new();
             for (name, path) in files_in(dir, |n| n.to_lowercase().ends_with(".csv"))? {
                 files.push(OndeFile {
-                    bytes: std::fs::read(&path).with_context(|| path.display().to_string())?,
+                    bytes: read_limited(&path, DEFAULT_MAX_FILE_BYTES)?,
                     name,
                 });
             }
@@ -185,8 +177,7 @@ async fn run_task(db: &Db, task: &ImportTask) -> Result<()> {
             };
             let mut inputs = Vec::new();
             for (name, path) in files_in(dir, |n| n.ends_with(".xml"))? {
-                let file =
-                    std::fs::File::open(&path).with_context(|| path.display().to_string())?;
+                let file = open_limited(&path, DEFAULT_MAX_FILE_BYTES)?;
                 inputs.push(AafInput {
                     name,
                     reader: Box::new(file),
@@ -242,8 +233,9 @@ fn print_report(report: &Report, dry_run: bool) {
     );
     println!("{}", counts_line("Personnels", &report.staff, dry_run));
     println!(
-        "Établissements créés : {} ; classes créées : {}, modifiées : {} ; liens responsable–élève ajoutés : {}, retirés : {}",
+        "Établissements créés : {}, complétés : {} ; classes créées : {}, modifiées : {} ; liens responsable–élève ajoutés : {}, retirés : {}",
         report.structures_created,
+        report.structures_updated,
         report.classes_created,
         report.classes_updated,
         report.links_added,

@@ -72,7 +72,7 @@ pub async fn load_snapshot(db: &Db, scope: TenantScope, school_year: i64) -> Sto
     let tenant = scope.id();
     on_read!(db, |c| {
         let structures =
-            sqlx::query("SELECT id, uai, kind, name FROM structures WHERE tenant_id = $1")
+            sqlx::query("SELECT id, uai, aaf_id, circonscription_id, kind, name FROM structures WHERE tenant_id = $1")
                 .bind(tenant)
                 .fetch_all(c)
                 .await?
@@ -81,6 +81,8 @@ pub async fn load_snapshot(db: &Db, scope: TenantScope, school_year: i64) -> Sto
                     Ok(SnapStructure {
                         id: r.uuid("id")?,
                         uai: r.opt_text("uai")?,
+                        aaf_id: r.opt_text("aaf_id")?,
+                        circonscription_id: r.opt_uuid("circonscription_id")?,
                         kind: parse_code(&r.text("kind")?)?,
                         name: r.text("name")?,
                     })
@@ -269,6 +271,17 @@ pub async fn apply_plan(
                 .bind(&s.aaf_id)
                 .bind(at)
         );
+        for (id, aaf_id, circonscription) in &plan.structure_updates {
+            sqlx::query(
+                "UPDATE structures SET aaf_id = $1, circonscription_id = $2 WHERE id = $3 AND tenant_id = $4",
+            )
+            .bind(aaf_id)
+            .bind(circonscription)
+            .bind(id)
+            .bind(tenant)
+            .execute(&mut *tx)
+            .await?;
+        }
         for_rows!(
             tx,
             "INSERT INTO classes (id, tenant_id, structure_id, name, levels, school_year, external_id, created_at) VALUES",

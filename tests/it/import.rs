@@ -1,0 +1,490 @@
+//! Directory imports on both backends: ONDE and AAF files of the dataset generator, re-imports
+//! that change nothing, the two formats recognising the same people, leavers, and bad files
+//! that change nothing.
+
+use crate::db_tests;
+use crate::support::{TestApp, dataset};
+use preau_domain::NationalProfile;
+use preau_domain::directory::StructureKind;
+use preau_domain::provisioning::{PlanError, PlanOptions, Report};
+use preau_interop::aaf::{AafInput, FunctionMap};
+use preau_interop::onde::OndeFile;
+use preau_interop::{FeedError, read_limited};
+use preau_store::TenantScope;
+use preau_store::directory::{self, NewStructure};
+use preau_web::import::{ImportError, ImportOptions, import_aaf, import_onde};
+use std::path::Path;
+use uuid::Uuid;
+
+const UAI: &str = "0960001E";
+
+fn options() -> ImportOptions {
+    ImportOptions {
+        dry_run: false,
+        skip_rejected: false,
+        plan: PlanOptions::default(),
+        actor: None,
+        school_year: 2024,
+    }
+}
+
+fn quiet(_: &str, _: u64, _: u64) {}
+
+fn onde_files(dir: &Path) -> Vec<OndeFile> {
+    let mut files: Vec<OndeFile> = std::fs::read_dir(dir)
+        .expect("onde dir")
+        .filter_map(Result::ok)
+        .map(|e| OndeFile {
+            name: e.file_name().to_string_lossy().into_owned(),
+            bytes: std::fs::read(e.path()).expect("read"),
+        })
+        .collect();
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    files
+}
+
+fn aaf_inputs(dir: &Path) -> Vec<AafInput> {
+    std::fs::read_dir(dir)
+        .expect("aaf dir")
+        .filter_map(Result::ok)
+        .map(|e| AafInput {
+            name: e.file_name().to_string_lossy().into_owned(),
+            reader: Box::new(std::fs::File::open(e.path()).expect("open")),
+        })
+        .collect()
+}
+
+fn manifest_count(key: &str) -> u64 {
+    let text = std::fs::read_to_string(dataset("school").join("manifest.json")).expect("manifest");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("json");
+    json["counts"][key].as_u64().expect("count")
+}
+
+async fn school(app: &TestApp) -> (TenantScope, Uuid) {
+    let scope = app.fx.tenant;
+    let s = directory::create_structure(
+        &app.db,
+        scope,
+        NewStructure {
+            kind: StructureKind::EcolePrimaire,
+            name: "École Le Petit Prince".into(),
+            uai: Some(UAI.into()),
+            commune: "Clairmont".into(),
+            parent_id: None,
+            circonscription_id: None,
+        },
+    )
+    .await
+    .expect("structure");
+    (scope, s.id)
+}
+
+async fn onde(
+    app: &TestApp,
+    files: Vec<OndeFile>,
+    opts: ImportOptions,
+) -> Result<Report, ImportError> {
+    import_onde(&app.db, app.fx.tenant, UAI, files, opts, &quiet).await
+}
+
+async fn aaf(app: &TestApp, dir: &Path, opts: ImportOptions) -> Result<Report, ImportError> {
+    import_aaf(
+        &app.db,
+        app.fx.tenant,
+        aaf_inputs(dir),
+        None,
+        FunctionMap::default(),
+        opts,
+        &quiet,
+    )
+    .await
+}
+
+async fn users(app: &TestApp) -> i64 {
+    app.count("SELECT COUNT(*) FROM users").await
+}
+
+async fn onde_then_aaf_recognise_the_same_people(app: TestApp) {
+    let (scope, structure) = school(&app).await;
+    let dir = dataset("school").join("onde").join(UAI);
+    let dry = onde(
+        &app,
+        onde_files(&dir),
+        ImportOptions {
+            dry_run: true,
+            ..options()
+        },
+    )
+    .await
+    .expect("dry run");
+    assert_eq!(dry.pupils.created, manifest_count("students"));
+    let before = users(&app).await;
+    let report = onde(&app, onde_files(&dir), options())
+        .await
+        .expect("import");
+    assert_eq!(
+        report, dry,
+        "the dry run tells exactly what the import does"
+    );
+    assert_eq!(report.pupils.created, manifest_count("students"));
+    assert_eq!(report.guardians.created, manifest_count("relatives_legal"));
+    assert_eq!(report.links_added, manifest_count("relative_links"));
+    assert_eq!(report.classes_created, manifest_count("classes"));
+    assert!(report.rejections.is_empty(), "{:?}", report.rejections);
+    let created = report.pupils.created + report.guardians.created + report.staff.created;
+    assert_eq!(users(&app).await - before, created as i64);
+
+    // Every pupil is in a class of the school, every guardian sees a child there.
+    let pupils =
+        directory::list_structure_members(&app.db, scope, structure, Some(NationalProfile::Eleve))
+            .await
+            .expect("pupils");
+    assert_eq!(pupils.len() as u64, manifest_count("students"));
+    let guardians =
+        directory::list_structure_members(&app.db, scope, structure, Some(NationalProfile::Tuteur))
+            .await
+            .expect("guardians");
+    let children = directory::children_of(&app.db, scope, guardians[0].user.id)
+        .await
+        .expect("children");
+    assert!(!children.is_empty());
+    assert!(
+        children
+            .iter()
+            .all(|c| c.structure_id == Some(structure) && c.class_id.is_some())
+    );
+
+    let again = onde(&app, onde_files(&dir), options())
+        .await
+        .expect("re-import");
+    assert_eq!(again.changes(), 0, "{again:?}");
+    assert_eq!(again.pupils.unchanged, manifest_count("students"));
+
+    // The académie's export of the same school: same people, recognised by INE, by their
+    // children and by e-mail; nobody is created twice.
+    let users_before = users(&app).await;
+    let from_aaf = aaf(&app, &dataset("school").join("aaf"), options())
+        .await
+        .expect("aaf");
+    assert_eq!(from_aaf.pupils.created, 0, "{from_aaf:?}");
+    assert_eq!(from_aaf.guardians.created, 0, "{from_aaf:?}");
+    assert_eq!(from_aaf.staff.created, 0, "{from_aaf:?}");
+    assert_eq!(from_aaf.structures_created, 1, "the circonscription");
+    assert_eq!(
+        from_aaf.structures_updated, 1,
+        "the school gets its AAF key"
+    );
+    assert_eq!(users(&app).await, users_before);
+    let again = aaf(&app, &dataset("school").join("aaf"), options())
+        .await
+        .expect("aaf again");
+    assert_eq!(again.changes(), 0, "{again:?}");
+}
+
+async fn aaf_creates_the_territory(app: TestApp) {
+    let report = aaf(&app, &dataset("school").join("aaf"), options())
+        .await
+        .expect("aaf");
+    assert_eq!(report.structures_created, 2, "school and circonscription");
+    assert_eq!(report.pupils.created, manifest_count("students"));
+    assert_eq!(report.guardians.created, manifest_count("relatives_legal"));
+    assert_eq!(report.links_added, manifest_count("relative_links"));
+    assert!(
+        report
+            .notices
+            .iter()
+            .any(|n| n.contains("sans autorité parentale"))
+    );
+    let school = directory::find_structure_by_uai(&app.db, UAI)
+        .await
+        .expect("query")
+        .expect("school created");
+    assert_eq!(school.tenant_id, app.fx.tenant.id());
+    let directeurs = app
+        .count(
+            "SELECT COUNT(*) FROM user_functions WHERE function = 'directeur' AND source = 'aaf'",
+        )
+        .await;
+    assert_eq!(directeurs as u64, manifest_count("directors"));
+    let again = aaf(&app, &dataset("school").join("aaf"), options())
+        .await
+        .expect("again");
+    assert_eq!(again.changes(), 0, "{again:?}");
+}
+
+/// The eleves and responsables files without the rows of one family.
+fn without_family(dir: &Path, last_name: &str) -> Vec<OndeFile> {
+    onde_files(dir)
+        .into_iter()
+        .map(|mut f| {
+            if f.name.contains("eleves") || f.name.contains("responsables") {
+                let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&f.bytes);
+                let kept: String = text
+                    .split_inclusive('\n')
+                    .filter(|line| !line.contains(&format!("\"{last_name}\"")))
+                    .collect();
+                f.bytes = encoding_rs::WINDOWS_1252.encode(&kept).0.into_owned();
+            }
+            f
+        })
+        .collect()
+}
+
+async fn leavers_are_detached_and_come_back(app: TestApp) {
+    school(&app).await;
+    let dir = dataset("school").join("onde").join(UAI);
+    onde(&app, onde_files(&dir), options())
+        .await
+        .expect("import");
+    let family = "GIRAUD";
+    let report = onde(&app, without_family(&dir, family), options())
+        .await
+        .expect("leavers");
+    assert!(report.pupils.detached >= 1, "{report:?}");
+    assert!(report.guardians.detached >= 1, "{report:?}");
+    assert_eq!(report.pupils.created, 0);
+    let detached = app
+        .count("SELECT COUNT(*) FROM users WHERE detached_at IS NOT NULL")
+        .await;
+    assert_eq!(
+        detached as u64,
+        report.pupils.detached + report.guardians.detached + report.staff.detached
+    );
+    let in_class = app
+        .count("SELECT COUNT(*) FROM class_members m JOIN users u ON u.id = m.user_id WHERE u.detached_at IS NOT NULL")
+        .await;
+    assert_eq!(in_class, 0, "a pupil who left is in no class");
+    let back = onde(&app, onde_files(&dir), options()).await.expect("back");
+    assert_eq!(back.pupils.reattached, report.pupils.detached, "{back:?}");
+    assert_eq!(back.pupils.created, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE detached_at IS NOT NULL")
+            .await,
+        0
+    );
+}
+
+async fn manual_links_survive_imports(app: TestApp) {
+    let (scope, structure) = school(&app).await;
+    let dir = dataset("school").join("onde").join(UAI);
+    onde(&app, onde_files(&dir), options())
+        .await
+        .expect("import");
+    let pupils =
+        directory::list_structure_members(&app.db, scope, structure, Some(NationalProfile::Eleve))
+            .await
+            .expect("pupils");
+    // A grandmother added by hand by the directeur.
+    let granny = directory::create_user(
+        &app.db,
+        Some(scope),
+        directory::NewUser {
+            first_name: "Odette".into(),
+            last_name: "Mamie".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("user");
+    directory::add_profile(
+        &app.db,
+        scope,
+        granny.id,
+        structure,
+        NationalProfile::Tuteur,
+    )
+    .await
+    .expect("profile");
+    directory::link_guardian(&app.db, scope, granny.id, pupils[0].user.id, false)
+        .await
+        .expect("link");
+    let again = onde(&app, onde_files(&dir), options())
+        .await
+        .expect("again");
+    assert_eq!(again.changes(), 0, "{again:?}");
+    let guardians = directory::guardians_of(&app.db, scope, pupils[0].user.id)
+        .await
+        .expect("guardians");
+    assert!(guardians.iter().any(|(g, _)| g.id == granny.id));
+}
+
+async fn bad_files_change_nothing(app: TestApp) {
+    school(&app).await;
+    let dir = dataset("school").join("onde").join(UAI);
+    let before = users(&app).await;
+
+    // A guardian whose child is not in the pupils' file: reported, nothing written...
+    let mut files = without_family(&dir, "GIRAUD");
+    let responsables = onde_files(&dir)
+        .into_iter()
+        .find(|f| f.name.contains("responsables"))
+        .expect("responsables");
+    for f in &mut files {
+        if f.name.contains("responsables") {
+            f.bytes = responsables.bytes.clone();
+        }
+    }
+    let err = onde(&app, files.clone(), options()).await;
+    let Err(ImportError::Rejected(report)) = err else {
+        panic!("expected rejected rows, got {err:?}");
+    };
+    assert!(
+        report
+            .rejections
+            .iter()
+            .any(|r| r.reason.contains("absent du fichier des élèves") && r.origin.line > 1)
+    );
+    assert_eq!(users(&app).await, before);
+    // ...unless the operator accepts to skip the rejected rows.
+    let skipped = onde(
+        &app,
+        files,
+        ImportOptions {
+            skip_rejected: true,
+            ..options()
+        },
+    )
+    .await
+    .expect("skip rejected");
+    assert!(skipped.pupils.created > 0);
+    let after_first = users(&app).await;
+
+    // A duplicate INE in the pupils' file.
+    let mut dup = onde_files(&dir);
+    for f in &mut dup {
+        if f.name.contains("eleves") {
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&f.bytes);
+            let second = text.lines().nth(1).expect("a pupil").to_owned();
+            let changed = second.replacen("\"AUBRY\"", "\"AUTRE\"", 1);
+            let text = format!("{text}{changed}\r\n");
+            f.bytes = encoding_rs::WINDOWS_1252.encode(&text).0.into_owned();
+        }
+    }
+    let err = onde(&app, dup, options()).await;
+    assert!(
+        matches!(&err, Err(ImportError::Rejected(r)) if r.rejections.iter().any(|x| x.reason.contains("en double"))),
+        "{err:?}"
+    );
+
+    // Wrong encoding, empty file, unknown headers: the whole run is refused.
+    let mut utf16 = onde_files(&dir);
+    utf16[0].bytes = utf16[0].bytes.iter().flat_map(|b| [*b, 0]).collect();
+    assert!(matches!(
+        onde(&app, utf16, options()).await,
+        Err(ImportError::Feed(FeedError::Encoding(_)))
+    ));
+    let mut empty = onde_files(&dir);
+    empty[0].bytes.clear();
+    assert!(matches!(
+        onde(&app, empty, options()).await,
+        Err(ImportError::Feed(FeedError::Empty(_)))
+    ));
+    let mut unknown = onde_files(&dir);
+    unknown[0].bytes = b"Colonne A;Colonne B\r\n1;2\r\n".to_vec();
+    assert!(matches!(
+        onde(&app, unknown, options()).await,
+        Err(ImportError::Feed(FeedError::UnknownHeaders { .. }))
+    ));
+
+    // Truncated AAF XML: nothing written, the error names the file and says why.
+    let aaf_dir = tempfile::tempdir().expect("tmp");
+    for e in std::fs::read_dir(dataset("school").join("aaf")).expect("aaf") {
+        let e = e.expect("entry");
+        let mut bytes = std::fs::read(e.path()).expect("read");
+        if e.file_name().to_string_lossy().contains("_Eleve_") {
+            bytes.truncate(bytes.len() / 2);
+        }
+        std::fs::write(aaf_dir.path().join(e.file_name()), bytes).expect("write");
+    }
+    let err = aaf(&app, aaf_dir.path(), options()).await;
+    assert!(
+        matches!(&err, Err(ImportError::Feed(FeedError::Syntax { file, .. })) if file.contains("_Eleve_")),
+        "{err:?}"
+    );
+    assert_eq!(users(&app).await, after_first);
+
+    // A 2 GB file is refused before a byte is read.
+    let huge = aaf_dir.path().join("huge.csv");
+    std::fs::File::create(&huge)
+        .and_then(|f| f.set_len(2 * 1024 * 1024 * 1024))
+        .expect("sparse file");
+    assert!(matches!(
+        read_limited(&huge, preau_interop::DEFAULT_MAX_FILE_BYTES),
+        Err(FeedError::TooLarge { .. })
+    ));
+}
+
+async fn another_schools_file_is_refused(app: TestApp) {
+    school(&app).await;
+    let dir = dataset("school").join("onde").join(UAI);
+    onde(&app, onde_files(&dir), options())
+        .await
+        .expect("import");
+    let other = directory::create_structure(
+        &app.db,
+        app.fx.tenant,
+        NewStructure {
+            kind: StructureKind::EcolePrimaire,
+            name: "École voisine".into(),
+            uai: Some("0960002F".into()),
+            commune: "Clairmont".into(),
+            parent_id: None,
+            circonscription_id: None,
+        },
+    )
+    .await
+    .expect("other school");
+    let before = users(&app).await;
+    let err = import_onde(
+        &app.db,
+        app.fx.tenant,
+        "0960002F",
+        onde_files(&dir),
+        options(),
+        &quiet,
+    )
+    .await;
+    assert!(
+        matches!(err, Err(ImportError::Plan(PlanError::OtherSchool { .. }))),
+        "{err:?}"
+    );
+    assert_eq!(users(&app).await, before);
+    let _ = other;
+
+    // A file with most pupils missing looks truncated: refused rather than detaching them.
+    let mut few = onde_files(&dir);
+    for f in &mut few {
+        if f.name.contains("eleves") {
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&f.bytes);
+            let kept: String = text.split_inclusive('\n').take(10).collect();
+            f.bytes = encoding_rs::WINDOWS_1252.encode(&kept).0.into_owned();
+        }
+    }
+    let err = onde(
+        &app,
+        few,
+        ImportOptions {
+            skip_rejected: true,
+            ..options()
+        },
+    )
+    .await;
+    assert!(
+        matches!(err, Err(ImportError::Plan(PlanError::MassDetach { .. }))),
+        "{err:?}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE detached_at IS NOT NULL")
+            .await,
+        0
+    );
+}
+
+db_tests!(
+    onde_then_aaf_recognise_the_same_people,
+    aaf_creates_the_territory,
+    leavers_are_detached_and_come_back,
+    manual_links_survive_imports,
+    bad_files_change_nothing,
+    another_schools_file_is_refused,
+);
