@@ -488,3 +488,156 @@ db_tests!(
     bad_files_change_nothing,
     another_schools_file_is_refused,
 );
+
+fn dataset_onde_upload() -> Vec<(String, Vec<u8>)> {
+    onde_files(&dataset("school").join("onde").join(UAI))
+        .into_iter()
+        .map(|f| (f.name, f.bytes))
+        .collect()
+}
+
+fn run_path(location: &str) -> String {
+    location.to_owned()
+}
+
+async fn directeur_imports_from_the_browser(app: TestApp) {
+    let school = app.fx.elementaire;
+    let mut dir = app.signed_in("directeur").await;
+    let page = dir.get(&format!("/admin/structures/{school}/import")).await;
+    assert_eq!(page.status.as_u16(), 200, "{}", page.body);
+    assert!(page.body.contains("enctype=\"multipart/form-data\""));
+
+    let files = dataset_onde_upload();
+    let refs: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    let users_before = users(&app).await;
+    let posted = dir
+        .post_files(&format!("/admin/structures/{school}/import"), &refs)
+        .await;
+    assert_eq!(posted.status.as_u16(), 303, "{}", posted.body);
+    let location = posted
+        .headers
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .expect("redirect")
+        .to_owned();
+    let preview = dir.get(&run_path(&location)).await;
+    assert!(
+        preview.body.contains("Ce que l’import va faire"),
+        "{}",
+        preview.body
+    );
+    assert!(
+        preview
+            .body
+            .contains(&manifest_count("students").to_string())
+    );
+    assert_eq!(users(&app).await, users_before, "a preview writes nothing");
+
+    // Another school's directeur, a teacher and a parent cannot see or confirm it.
+    for who in ["teacher", "guardian", "other_directeur"] {
+        let mut c = app.signed_in(who).await;
+        let r = c.get(&location).await;
+        assert!(
+            matches!(r.status.as_u16(), 403 | 404),
+            "{who}: {}",
+            r.status
+        );
+        let r = c.post(&format!("{location}/confirm"), &[]).await;
+        assert!(
+            matches!(r.status.as_u16(), 403 | 404),
+            "{who}: {}",
+            r.status
+        );
+    }
+    assert_eq!(users(&app).await, users_before);
+
+    let confirmed = dir.post(&format!("{location}/confirm"), &[]).await;
+    assert_eq!(confirmed.status.as_u16(), 303, "{}", confirmed.body);
+    // The job runs in the background: wait for its page to say it is done.
+    let mut done = false;
+    for _ in 0..200 {
+        let page = dir.get(&location).await;
+        if page.body.contains("Import terminé") {
+            assert!(page.body.contains("Ce que l’import a fait"));
+            done = true;
+            break;
+        }
+        assert!(!page.body.contains("Import refusé"), "{}", page.body);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(done, "the import finished");
+    assert_eq!(
+        (users(&app).await - users_before) as u64,
+        manifest_count("students") + manifest_count("relatives_legal") + 16
+    );
+    let again = dir.post(&format!("{location}/confirm"), &[]).await;
+    assert_eq!(again.status.as_u16(), 422, "a run is confirmed once");
+}
+
+async fn bad_uploads_get_a_clear_report(app: TestApp) {
+    let school = app.fx.elementaire;
+    let mut dir = app.signed_in("directeur").await;
+    let posted = dir
+        .post_files(
+            &format!("/admin/structures/{school}/import"),
+            &[("liste.csv", b"Colonne A;Colonne B\r\n1;2\r\n".to_vec())],
+        )
+        .await;
+    assert_eq!(posted.status.as_u16(), 303);
+    let location = posted
+        .headers
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .expect("redirect")
+        .to_owned();
+    let page = dir.get(&location).await;
+    assert!(page.body.contains("Import refusé"), "{}", page.body);
+    assert!(page.body.contains("en-têtes non reconnus"), "{}", page.body);
+    assert!(page.body.contains("Rien n’a été modifié"));
+    let none = dir
+        .post_files(&format!("/admin/structures/{school}/import"), &[])
+        .await;
+    assert_eq!(none.status.as_u16(), 422);
+    assert!(none.body.contains("Choisissez au moins"));
+}
+
+async fn one_run_at_a_time_per_school(app: TestApp) {
+    use preau_store::imports::{self, RunKind};
+    let scope = app.fx.tenant;
+    let school = Some(app.fx.elementaire);
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    for id in [a, b] {
+        imports::create_preview(
+            &app.db,
+            scope,
+            id,
+            school,
+            RunKind::Onde,
+            "/nonexistent",
+            None,
+            Some("{}"),
+            None,
+        )
+        .await
+        .expect("preview");
+    }
+    imports::queue(&app.db, scope, a, false)
+        .await
+        .expect("first queued");
+    let second = imports::queue(&app.db, scope, b, false).await;
+    assert!(
+        matches!(second, Err(preau_store::StoreError::Conflict(_))),
+        "{second:?}"
+    );
+    // A stopped server's runs are failed at the next start; then the school is free again.
+    assert_eq!(imports::fail_interrupted(&app.db).await.expect("fail"), 1);
+    imports::queue(&app.db, scope, b, false)
+        .await
+        .expect("second queued");
+}
+
+db_tests!(
+    directeur_imports_from_the_browser,
+    bad_uploads_get_a_clear_report,
+    one_run_at_a_time_per_school,
+);

@@ -565,6 +565,34 @@ impl Client {
             .await
     }
 
+    /// A multipart upload of files in the field `files`, the token in the query as the page
+    /// sends it.
+    pub async fn post_files(&mut self, path: &str, files: &[(&str, Vec<u8>)]) -> Response {
+        let boundary = "----preau-test-boundary";
+        let mut body: Vec<u8> = Vec::new();
+        for (name, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let uri = format!("{path}{sep}csrf={}", self.csrf());
+        let req = Request::post(uri)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header(header::ORIGIN, format!("http://{HOST}"));
+        self.send(req.body(Body::from(body)).expect("request"))
+            .await
+    }
+
     pub async fn sign_in(&mut self, login: &str, password: &str) -> Response {
         self.post("/auth/login", &[("login", login), ("password", password)])
             .await

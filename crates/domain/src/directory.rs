@@ -216,3 +216,37 @@ code_enum!(
     /// Automatic groups are rebuilt from the directory; manual ones are kept as made.
     GroupKind { Profile => "profile", Class => "class", Manual => "manual" }
 );
+
+code_enum!(
+    /// The two directory feeds.
+    ImportKind { Onde => "onde", Aaf => "aaf" }
+);
+
+code_enum!(
+    /// An import run: previewed (dry run), then queued, running, and done or failed.
+    ImportState {
+        Preview => "preview",
+        Queued => "queued",
+        Running => "running",
+        Done => "done",
+        Failed => "failed",
+        Cancelled => "cancelled",
+    }
+);
+
+impl ImportState {
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Queued | Self::Running)
+    }
+
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Self::Preview => "import-state-preview",
+            Self::Queued => "import-state-queued",
+            Self::Running => "import-state-running",
+            Self::Done => "import-state-done",
+            Self::Failed => "import-state-failed",
+            Self::Cancelled => "import-state-cancelled",
+        }
+    }
+}

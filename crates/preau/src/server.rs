@@ -57,6 +57,8 @@ fn web_config(config: &Config) -> Result<WebConfig> {
         ip_failure_window: Duration::from_secs(600),
         trust_forwarded_for: config.trust_forwarded_for,
         body_limit_bytes: 2 * 1024 * 1024,
+        upload_limit_bytes: 64 * 1024 * 1024,
+        data_dir: config.data_dir.clone(),
         platform_name: "Préau".into(),
     })
 }
@@ -75,6 +77,11 @@ pub async fn serve_with(config: Config, db: Db) -> Result<()> {
     };
     db.spawn_wal_checkpointer(Duration::from_secs(config.wal_checkpoint_seconds.max(1)));
     spawn_session_purge(db.clone(), web.session);
+    // Imports cut off by the last stop never committed: say so on their pages.
+    let interrupted = preau_store::imports::fail_interrupted(&db).await?;
+    if interrupted > 0 {
+        tracing::warn!(interrupted, "imports interrompus par l'arrêt précédent");
+    }
     let state = AppState::new(db.clone(), web, mailer);
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await

@@ -10,6 +10,7 @@ pub mod actor;
 pub mod batch;
 pub mod credentials;
 pub mod error;
+pub mod imports;
 mod migrations;
 pub mod provisioning;
 pub mod sessions;

@@ -20,6 +20,10 @@ pub struct WebConfig {
     /// Trust `X-Forwarded-For` from the reverse proxy for the client address.
     pub trust_forwarded_for: bool,
     pub body_limit_bytes: usize,
+    /// Larger limit of the routes taking file uploads (directory imports).
+    pub upload_limit_bytes: usize,
+    /// Where uploaded files wait for their import (deleted when it ends).
+    pub data_dir: std::path::PathBuf,
     /// Name shown in the header and titles.
     pub platform_name: String,
 }
@@ -51,6 +55,8 @@ impl WebConfig {
             ip_failure_window: Duration::from_secs(600),
             trust_forwarded_for: false,
             body_limit_bytes: 1024 * 1024,
+            upload_limit_bytes: 32 * 1024 * 1024,
+            data_dir: std::env::temp_dir().join(format!("preau-test-{}", uuid::Uuid::new_v4())),
             platform_name: "Préau".into(),
         }
     }

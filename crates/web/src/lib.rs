@@ -63,14 +63,19 @@ impl AppState {
 
 /// The whole application router, with its security layers.
 pub fn router(state: AppState) -> Router {
+    let uploads =
+        import::upload_routes().layer(RequestBodyLimitLayer::new(state.config.upload_limit_bytes));
     Router::new()
         .merge(home::routes())
+        .merge(import::routes())
         .merge(auth::routes())
         .merge(account::routes())
         .merge(admin::routes())
         .merge(pages::routes())
         .route("/healthz", get(healthz))
         .merge(assets::routes())
+        .layer(RequestBodyLimitLayer::new(state.config.body_limit_bytes))
+        .merge(uploads)
         .fallback(error::not_found_page)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -81,7 +86,6 @@ pub fn router(state: AppState) -> Router {
             security::headers,
         ))
         .layer(CompressionLayer::new())
-        .layer(RequestBodyLimitLayer::new(state.config.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
