@@ -315,21 +315,26 @@ pub async fn run_page(
     ))
 }
 
-/// The progress block alone, polled by htmx while the run is queued or running.
+/// The progress block alone, polled by htmx while the run is queued or running; once it
+/// ended, htmx is told to reload the page, which then shows the report.
 pub async fn run_progress(
     State(state): State<AppState>,
     Administrator(who): Administrator,
     CsrfToken(csrf): CsrfToken,
     Path(run_id): Path<Uuid>,
-) -> AppResult<Html<String>> {
+) -> AppResult<Response> {
     let (_, _, run) = administered_run(&state, &who, run_id).await?;
-    Ok(Html(
-        ProgressPartial {
-            ctx: Ctx::signed_in(&who, csrf, "import-run-title", "/admin"),
-            run,
-        }
-        .render()?,
-    ))
+    let ended = !run.state.is_active();
+    let html = ProgressPartial {
+        ctx: Ctx::signed_in(&who, csrf, "import-run-title", "/admin"),
+        run,
+    }
+    .render()?;
+    if ended {
+        Ok(([("HX-Refresh", "true")], Html(html)).into_response())
+    } else {
+        Ok(Html(html).into_response())
+    }
 }
 
 #[derive(Deserialize)]
