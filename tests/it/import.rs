@@ -641,3 +641,109 @@ db_tests!(
     bad_uploads_get_a_clear_report,
     one_run_at_a_time_per_school,
 );
+
+async fn leavers_are_disabled_then_deleted_after_notice(app: TestApp) {
+    use chrono::Duration;
+    use preau_store::lifecycle::LifecyclePolicy;
+    let (scope, structure) = school(&app).await;
+    let dir = dataset("school").join("onde").join(UAI);
+    onde(&app, onde_files(&dir), options())
+        .await
+        .expect("import");
+    let report = onde(&app, without_family(&dir, "GIRAUD"), options())
+        .await
+        .expect("leavers");
+    let leaving = (report.pupils.detached + report.guardians.detached) as usize;
+    assert!(leaving >= 2);
+    let leavers = preau_store::lifecycle::leavers(&app.db, scope, structure)
+        .await
+        .expect("leavers");
+    assert_eq!(leavers.len(), leaving, "the school knows who left");
+
+    let policy = LifecyclePolicy::default();
+    let now = preau_store::now();
+    let run =
+        |days: i64| preau_web::lifecycle::run_once(&app.state, policy, now + Duration::days(days));
+    let early = run(30).await.expect("pass");
+    assert_eq!(
+        (early.disabled, early.deleted, early.notices.len()),
+        (0, 0, 0)
+    );
+    let disabled = run(91).await.expect("pass");
+    assert_eq!(disabled.disabled as usize, leaving);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE state = 'disabled' AND detached_at IS NOT NULL")
+            .await as usize,
+        leaving
+    );
+    // 180 days after leaving is the deletion date: 14 days before, the directeur is told.
+    let noticed = run(170).await.expect("pass");
+    assert_eq!(
+        noticed.deleted, 0,
+        "nothing is deleted before the notice ran"
+    );
+    assert_eq!(noticed.notices.len(), 1);
+    assert_eq!(noticed.notices[0].people.len(), leaving);
+    assert!(
+        !noticed.notices[0].recipients.is_empty(),
+        "the imported directeur has an e-mail"
+    );
+    let mails = app.mailer.messages();
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.subject.contains("bientôt supprimés") && m.body.contains("GIRAUD"))
+    );
+    let not_yet = run(181).await.expect("pass");
+    assert_eq!(not_yet.deleted, 0, "the notice period runs from the notice");
+    let before = users(&app).await;
+    let deleted = run(185).await.expect("pass");
+    assert_eq!(deleted.deleted as usize, leaving);
+    assert_eq!(users(&app).await, before - leaving as i64);
+    let again = run(186).await.expect("pass");
+    assert_eq!(
+        (again.disabled, again.deleted, again.notices.len()),
+        (0, 0, 0)
+    );
+    // The directeur's page lists nobody any more.
+    let mut c = app.signed_in("directeur").await;
+    let page = c
+        .get(&format!("/admin/structures/{}/leavers", app.fx.elementaire))
+        .await;
+    assert_eq!(page.status.as_u16(), 200);
+    assert!(page.body.contains("Aucun compte détaché"));
+}
+
+async fn a_disabled_leaver_who_comes_back_is_reopened(app: TestApp) {
+    use chrono::Duration;
+    use preau_store::lifecycle::LifecyclePolicy;
+    school(&app).await;
+    let dir = dataset("school").join("onde").join(UAI);
+    onde(&app, onde_files(&dir), options())
+        .await
+        .expect("import");
+    onde(&app, without_family(&dir, "GIRAUD"), options())
+        .await
+        .expect("leavers");
+    let now = preau_store::now();
+    preau_web::lifecycle::run_once(
+        &app.state,
+        LifecyclePolicy::default(),
+        now + Duration::days(100),
+    )
+    .await
+    .expect("pass");
+    let back = onde(&app, onde_files(&dir), options()).await.expect("back");
+    assert!(back.pupils.reattached >= 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE state = 'disabled' OR detached_at IS NOT NULL")
+            .await,
+        0,
+        "accounts the lifecycle disabled are open again"
+    );
+}
+
+db_tests!(
+    leavers_are_disabled_then_deleted_after_notice,
+    a_disabled_leaver_who_comes_back_is_reopened,
+);

@@ -74,6 +74,7 @@ pub struct TestApp {
     pub config: WebConfig,
     pub mailer: Arc<CapturingMailer>,
     pub fx: Fixture,
+    pub state: AppState,
     router: Router,
     _dir: Option<tempfile::TempDir>,
 }
@@ -107,7 +108,8 @@ impl TestApp {
         let mailer = Arc::new(CapturingMailer::default());
         let state = AppState::new(db.clone(), config.clone(), mailer.clone());
         Self {
-            router: router(state),
+            router: router(state.clone()),
+            state,
             db,
             config,
             mailer,

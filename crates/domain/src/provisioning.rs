@@ -303,7 +303,9 @@ pub struct Plan {
     pub new_users: Vec<PersonData>,
     pub user_updates: Vec<PersonData>,
     pub reattached: Vec<Uuid>,
-    pub detached: Vec<Uuid>,
+    /// People left with no structure, with the school they left (its directeur is told
+    /// before the account is deleted).
+    pub detached: Vec<(Uuid, Option<Uuid>)>,
     pub add_profiles: Vec<(Uuid, Uuid, NationalProfile)>,
     pub remove_profiles: Vec<(Uuid, Uuid, NationalProfile)>,
     pub add_functions: Vec<(Uuid, Uuid, Function)>,
@@ -1089,7 +1091,12 @@ pub fn plan(
             .get(user)
             .is_some_and(|pos| ix.user(*pos).detached);
         if !already {
-            plan.detached.push(*user);
+            let left = plan
+                .remove_profiles
+                .iter()
+                .find(|(u, _, _)| u == user)
+                .map(|(_, s, _)| *s);
+            plan.detached.push((*user, left));
             plan.report.counts(kind_of(*user)).detached += 1;
         }
     }

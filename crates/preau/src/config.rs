@@ -41,6 +41,20 @@ pub struct Config {
     /// SQLite: size the WAL is truncated to after a checkpoint.
     pub wal_size_limit_mib: i64,
     pub read_connections: u32,
+    /// Days an account stays detached (no school, still able to sign in) before it is disabled.
+    pub lifecycle_disable_days: i64,
+    /// Days a disabled account waits before deletion.
+    pub lifecycle_delete_days: i64,
+    /// Days the directeur is told before a deletion.
+    pub lifecycle_notice_days: i64,
+    /// Folder watched for AAF exports (a syndicat's nightly drop); unset: no watching.
+    pub aaf_drop_dir: Option<PathBuf>,
+    /// Tenant receiving the AAF drop (needed when the platform has several).
+    pub aaf_drop_tenant: Option<String>,
+    /// Import the valid records of a drop even when some are rejected.
+    pub aaf_drop_skip_rejected: bool,
+    /// Function code → profile table replacing the built-in one (`CODE = National_XXX` lines).
+    pub aaf_function_map: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -64,6 +78,13 @@ impl Default for Config {
             wal_checkpoint_seconds: 30,
             wal_size_limit_mib: 64,
             read_connections: 8,
+            lifecycle_disable_days: 90,
+            lifecycle_delete_days: 90,
+            lifecycle_notice_days: 14,
+            aaf_drop_dir: None,
+            aaf_drop_tenant: None,
+            aaf_drop_skip_rejected: false,
+            aaf_function_map: None,
         }
     }
 }

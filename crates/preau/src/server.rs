@@ -59,6 +59,11 @@ fn web_config(config: &Config) -> Result<WebConfig> {
         body_limit_bytes: 2 * 1024 * 1024,
         upload_limit_bytes: 64 * 1024 * 1024,
         data_dir: config.data_dir.clone(),
+        lifecycle: preau_store::lifecycle::LifecyclePolicy {
+            disable_after: chrono::Duration::days(config.lifecycle_disable_days.max(1)),
+            delete_after: chrono::Duration::days(config.lifecycle_delete_days.max(1)),
+            notice: chrono::Duration::days(config.lifecycle_notice_days.max(1)),
+        },
         platform_name: "Préau".into(),
     })
 }
@@ -83,6 +88,7 @@ pub async fn serve_with(config: Config, db: Db) -> Result<()> {
         tracing::warn!(interrupted, "imports interrompus par l'arrêt précédent");
     }
     let state = AppState::new(db.clone(), web, mailer);
+    preau_web::lifecycle::spawn(state.clone(), state.config.lifecycle);
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("écoute sur {}", config.listen))?;

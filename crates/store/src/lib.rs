@@ -11,6 +11,7 @@ pub mod batch;
 pub mod credentials;
 pub mod error;
 pub mod imports;
+pub mod lifecycle;
 mod migrations;
 pub mod provisioning;
 pub mod sessions;

@@ -370,7 +370,7 @@ pub async fn apply_plan(
         for id in &plan.reattached {
             // Back from a detachment: an account the lifecycle disabled is opened again.
             sqlx::query(
-                "UPDATE users SET detached_at = NULL, \
+                "UPDATE users SET detached_at = NULL, deletion_notice_at = NULL, \
                  state = CASE WHEN lifecycle_disabled_at IS NULL THEN state \
                               WHEN password_hash IS NULL THEN 'pending' ELSE 'active' END, \
                  lifecycle_disabled_at = NULL, updated_at = $1 WHERE id = $2 AND tenant_id = $3",
@@ -461,9 +461,13 @@ pub async fn apply_plan(
             plan.upsert_links,
             |q, r| q.bind(tenant).bind(r.0).bind(r.1).bind(r.2).bind(source)
         );
-        for id in &plan.detached {
-            sqlx::query("UPDATE users SET detached_at = $1 WHERE id = $2 AND tenant_id = $3")
+        for (id, left) in &plan.detached {
+            sqlx::query(
+                "UPDATE users SET detached_at = $1, left_structure_id = COALESCE($2, left_structure_id), \
+                 deletion_notice_at = NULL WHERE id = $3 AND tenant_id = $4",
+            )
                 .bind(at)
+                .bind(left)
                 .bind(id)
                 .bind(tenant)
                 .execute(&mut *tx)

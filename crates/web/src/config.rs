@@ -24,6 +24,8 @@ pub struct WebConfig {
     pub upload_limit_bytes: usize,
     /// Where uploaded files wait for their import (deleted when it ends).
     pub data_dir: std::path::PathBuf,
+    /// Delays of the accounts of people who left.
+    pub lifecycle: preau_store::lifecycle::LifecyclePolicy,
     /// Name shown in the header and titles.
     pub platform_name: String,
 }
@@ -57,6 +59,7 @@ impl WebConfig {
             body_limit_bytes: 1024 * 1024,
             upload_limit_bytes: 32 * 1024 * 1024,
             data_dir: std::env::temp_dir().join(format!("preau-test-{}", uuid::Uuid::new_v4())),
+            lifecycle: preau_store::lifecycle::LifecyclePolicy::default(),
             platform_name: "Préau".into(),
         }
     }

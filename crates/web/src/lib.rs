@@ -12,6 +12,7 @@ pub mod error;
 pub mod home;
 pub mod i18n;
 pub mod import;
+pub mod lifecycle;
 pub mod mail;
 pub mod pages;
 pub mod security;

@@ -9,6 +9,10 @@ ALTER TABLE users ADD COLUMN mobile TEXT;
 ALTER TABLE users ADD COLUMN detached_at TIMESTAMPTZ;
 -- Set when the lifecycle (not an administrator) disabled the account.
 ALTER TABLE users ADD COLUMN lifecycle_disabled_at TIMESTAMPTZ;
+-- The school a detached person left: its directeur is told before the account is deleted.
+ALTER TABLE users ADD COLUMN left_structure_id UUID REFERENCES structures(id) ON DELETE SET NULL;
+-- When the directeur was told of the coming deletion (deletion waits for the notice).
+ALTER TABLE users ADD COLUMN deletion_notice_at TIMESTAMPTZ;
 CREATE UNIQUE INDEX users_ine ON users(tenant_id, ine) WHERE ine IS NOT NULL;
 CREATE UNIQUE INDEX users_aaf ON users(tenant_id, aaf_id) WHERE aaf_id IS NOT NULL;
 CREATE INDEX users_detached ON users(detached_at) WHERE detached_at IS NOT NULL;

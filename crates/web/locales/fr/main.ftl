@@ -352,3 +352,19 @@ import-error-no-file = Choisissez au moins les fichiers des élèves et des resp
 import-error-not-preview = Cet import a déjà été confirmé ou annulé.
 import-error-confirm-rejected = Des lignes sont rejetées : cochez la case pour importer les lignes valides, ou corrigez les fichiers.
 import-error-busy = Un import de cette école est déjà en cours : attendez qu’il se termine.
+
+## Accounts of people who left
+leavers-link = Départs
+leavers-title = Comptes des personnes parties
+leavers-intro = Les personnes absentes du dernier import sont détachées de l’école : elles n’ont plus accès aux classes mais peuvent encore récupérer leurs documents. Leur compte est ensuite désactivé, puis supprimé ; vous êtes prévenu par courriel avant toute suppression. Une personne qui revient dans un import retrouve son compte.
+leavers-none = Aucun compte détaché.
+leavers-caption = Comptes détachés ({ $count })
+leavers-col-name = Personne
+leavers-col-detached = Détaché le
+leavers-col-disabled = Désactivé le
+leavers-col-deleted = Supprimé le
+leavers-noticed = annoncé
+lifecycle-mail-subject = { $school } : comptes bientôt supprimés
+lifecycle-mail-intro = Les comptes de { $count } personnes parties de l’école { $school } vont être supprimés, ainsi que leurs données personnelles :
+lifecycle-mail-line = suppression le { $date }
+lifecycle-mail-outro = Si l’une de ces personnes est toujours à l’école, importez à nouveau les fichiers ONDE ou rattachez-la à la main avant cette date. La liste est aussi sur :

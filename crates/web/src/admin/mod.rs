@@ -1,6 +1,7 @@
 //! Administration: the operator's tenants and structures, and for tenant admins and
 //! directeurs the classes, users, guardianships, account states and activation codes.
 
+mod leavers;
 mod structures;
 pub use structures::current_school_year;
 mod users;
@@ -74,6 +75,10 @@ pub fn routes() -> Router<AppState> {
             post(users::add_to_class),
         )
         .route("/admin/structures/{structure_id}/links", post(users::link))
+        .route(
+            "/admin/structures/{structure_id}/leavers",
+            get(leavers::page),
+        )
         .route(
             "/admin/structures/{structure_id}/links/remove",
             post(users::unlink),
