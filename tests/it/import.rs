@@ -747,3 +747,144 @@ db_tests!(
     leavers_are_disabled_then_deleted_after_notice,
     a_disabled_leaver_who_comes_back_is_reopened,
 );
+
+async fn the_year_rollover_archives_classes_and_the_next_import_moves_pupils(app: TestApp) {
+    let (scope, structure) = school(&app).await;
+    let dir = dataset("school").join("onde").join(UAI);
+    let year = directory::school_year(&app.db, scope).await.expect("year");
+    let this_year = ImportOptions {
+        school_year: year,
+        ..options()
+    };
+    onde(&app, onde_files(&dir), this_year)
+        .await
+        .expect("import");
+    let guardians =
+        directory::list_structure_members(&app.db, scope, structure, Some(NationalProfile::Tuteur))
+            .await
+            .expect("guardians");
+    let parent = guardians[0].user.id;
+    let before = directory::children_of(&app.db, scope, parent)
+        .await
+        .expect("children");
+    let old_class = before[0].class_id.expect("a class");
+
+    // Only the next year can be opened.
+    assert!(
+        directory::rollover(&app.db, scope, year + 2, None)
+            .await
+            .is_err()
+    );
+    assert!(
+        directory::rollover(&app.db, scope, year, None)
+            .await
+            .is_err()
+    );
+    let archived = directory::rollover(&app.db, scope, year + 1, None)
+        .await
+        .expect("rollover");
+    assert_eq!(
+        archived,
+        manifest_count("classes") + 3,
+        "the school's and the fixture's classes"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM classes WHERE archived_at IS NULL")
+            .await,
+        1,
+        "the other tenant's class is untouched"
+    );
+    assert_eq!(
+        directory::school_year(&app.db, scope).await.expect("year"),
+        year + 1
+    );
+    let between = directory::children_of(&app.db, scope, parent)
+        .await
+        .expect("children");
+    assert_eq!(between.len(), before.len(), "families stay linked");
+    assert!(
+        between.iter().all(|c| c.class_id.is_none()),
+        "no current class before the import"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM groups WHERE kind = 'class' AND class_id IN (SELECT id FROM classes WHERE archived_at IS NOT NULL)").await,
+        0,
+        "archived classes reach nobody"
+    );
+
+    // The new year's import: new classes, the same pupils and families.
+    let next = ImportOptions {
+        school_year: year + 1,
+        ..options()
+    };
+    let report = onde(&app, onde_files(&dir), next).await.expect("new year");
+    assert_eq!(report.classes_created, manifest_count("classes"));
+    assert_eq!(report.pupils.created, 0);
+    assert_eq!(report.guardians.created, 0);
+    let after = directory::children_of(&app.db, scope, parent)
+        .await
+        .expect("children");
+    assert_eq!(after.len(), before.len());
+    assert!(
+        after
+            .iter()
+            .all(|c| c.class_id.is_some() && c.class_id != Some(old_class))
+    );
+    // The archived class keeps its members, for reading.
+    let old = directory::class_members(&app.db, scope, old_class)
+        .await
+        .expect("members");
+    assert!(!old.is_empty());
+    assert!(
+        directory::get_class(&app.db, scope, old_class)
+            .await
+            .expect("class")
+            .archived
+    );
+    let again = onde(&app, onde_files(&dir), next).await.expect("again");
+    assert_eq!(again.changes(), 0, "{again:?}");
+}
+
+async fn the_tenant_admin_rolls_over_from_the_browser(app: TestApp) {
+    let tenant = app.fx.tenant.id();
+    let year = directory::school_year(&app.db, app.fx.tenant)
+        .await
+        .expect("year");
+    let mut agent = app.signed_in("agent").await;
+    let page = agent.get(&format!("/admin/tenants/{tenant}")).await;
+    assert!(page.body.contains("Année scolaire"), "{}", page.body);
+    let refused = agent
+        .post(
+            &format!("/admin/tenants/{tenant}/rollover"),
+            &[("year", &(year + 1).to_string())],
+        )
+        .await;
+    assert_eq!(refused.status.as_u16(), 422, "the box must be ticked");
+    let done = agent
+        .post(
+            &format!("/admin/tenants/{tenant}/rollover"),
+            &[("year", &(year + 1).to_string()), ("understood", "1")],
+        )
+        .await;
+    assert_eq!(done.status.as_u16(), 303);
+    assert_eq!(
+        directory::school_year(&app.db, app.fx.tenant)
+            .await
+            .expect("year"),
+        year + 1
+    );
+    // A directeur cannot roll the whole territory over.
+    let mut dir = app.signed_in("directeur").await;
+    let r = dir
+        .post(
+            &format!("/admin/tenants/{tenant}/rollover"),
+            &[("year", &(year + 2).to_string()), ("understood", "1")],
+        )
+        .await;
+    assert!(matches!(r.status.as_u16(), 403 | 404));
+}
+
+db_tests!(
+    the_year_rollover_archives_classes_and_the_next_import_moves_pupils,
+    the_tenant_admin_rolls_over_from_the_browser,
+);

@@ -20,6 +20,8 @@ pub struct Actor {
     pub admin_structures: Vec<Uuid>,
     /// Classes this user teaches.
     pub taught_classes: Vec<Uuid>,
+    /// Classes of past school years the user taught: readable, no longer changeable.
+    pub past_classes: Vec<Uuid>,
     /// Children this user is a guardian of.
     pub children: Vec<Uuid>,
 }
@@ -87,10 +89,13 @@ impl Actor {
         self.is_operator || self.is_tenant_admin || !self.admin_structures.is_empty()
     }
 
-    /// The class list: its teachers and the school's administrators.
+    /// The class list: its teachers (this year's and, read-only, past years') and the
+    /// school's administrators.
     pub fn may_see_class_list(&self, place: Place, class_id: Uuid) -> bool {
         self.may_admin_structure(place)
-            || (self.in_tenant(place.tenant_id) && self.taught_classes.contains(&class_id))
+            || (self.in_tenant(place.tenant_id)
+                && (self.taught_classes.contains(&class_id)
+                    || self.past_classes.contains(&class_id)))
     }
 
     /// Resetting a pupil's password: a teacher of one of the pupil's classes, or an administrator.

@@ -38,6 +38,14 @@ pub fn format_paris(utc: DateTime<Utc>) -> String {
     to_paris(utc).format("%d/%m/%Y %H:%M").to_string()
 }
 
+/// The school year a date falls in, named by the year it starts: 2026 for 2026–2027. The
+/// year turns on 1 August, once the previous one has closed.
+pub fn school_year_at(utc: DateTime<Utc>) -> i64 {
+    let paris = to_paris(utc);
+    let year = i64::from(paris.year());
+    if paris.month() >= 8 { year } else { year - 1 }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +63,12 @@ mod tests {
         assert_eq!(paris_offset(at("2026-03-29T01:00:00Z")), Duration::hours(2));
         assert_eq!(paris_offset(at("2026-10-25T00:59:59Z")), Duration::hours(2));
         assert_eq!(paris_offset(at("2026-10-25T01:00:00Z")), Duration::hours(1));
+    }
+
+    #[test]
+    fn school_years_turn_in_august() {
+        assert_eq!(school_year_at(at("2026-07-31T12:00:00Z")), 2025);
+        assert_eq!(school_year_at(at("2026-09-01T06:00:00Z")), 2026);
+        assert_eq!(school_year_at(at("2027-01-15T06:00:00Z")), 2026);
     }
 }

@@ -63,7 +63,7 @@ pub struct Common {
 }
 
 impl Common {
-    fn options(&self) -> ImportOptions {
+    fn options(&self, school_year: i64) -> ImportOptions {
         ImportOptions {
             dry_run: self.dry_run,
             skip_rejected: self.skip_rejected,
@@ -71,7 +71,7 @@ impl Common {
                 max_detach_percent: Some(self.max_detach_percent),
             },
             actor: None,
-            school_year: preau_web::admin::current_school_year(),
+            school_year,
         }
     }
 }
@@ -144,7 +144,7 @@ async fn run_task(db: &Db, task: &ImportTask) -> Result<()> {
                 TenantScope(school.tenant_id),
                 school.uai.as_deref().unwrap_or(structure),
                 files,
-                common.options(),
+                common.options(directory::school_year(db, TenantScope(school.tenant_id)).await?),
                 &progress_line,
             )
             .await;
@@ -189,7 +189,7 @@ async fn run_task(db: &Db, task: &ImportTask) -> Result<()> {
                 inputs,
                 academie.clone(),
                 functions,
-                common.options(),
+                common.options(directory::school_year(db, scope).await?),
                 &progress_line,
             )
             .await;

@@ -183,6 +183,15 @@ pub enum AdminTask {
         #[arg(long)]
         email: Option<String>,
     },
+    /// Year rollover ("bascule de rentrée"): archive the classes of the ending school year;
+    /// the next import places pupils in their new classes.
+    Rollover {
+        #[arg(long)]
+        tenant: String,
+        /// The school year that starts, named by its first year (2026 for 2026–2027).
+        #[arg(long)]
+        year: i64,
+    },
     /// Issue a new activation code for an account (earlier codes stop working).
     ActivationCode {
         #[arg(long)]
@@ -246,6 +255,21 @@ async fn run_admin_task(db: &Db, task: AdminTask) -> Result<()> {
             )
             .await?;
             print_code(db, None, &user).await
+        }
+        AdminTask::Rollover { tenant, year } => {
+            let scope = tenant_by_slug(db, &tenant).await?;
+            let archived =
+                directory::rollover(db, scope, year, None)
+                    .await
+                    .map_err(|e| match e {
+                        preau_store::StoreError::Invalid(why) => anyhow::anyhow!(why),
+                        other => other.into(),
+                    })?;
+            println!(
+                "année {year}–{} ouverte : {archived} classes archivées",
+                year + 1
+            );
+            Ok(())
         }
         AdminTask::CreateTenant { slug, name, kind } => {
             let kind: TenantKind = kind.parse().map_err(|e| anyhow::anyhow!("{e}"))?;

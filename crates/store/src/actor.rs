@@ -22,7 +22,8 @@ pub async fn load(db: &Db, user: &User) -> StoreResult<Actor> {
             "SELECT 'p' AS fact, structure_id AS id, profile AS code FROM user_profiles WHERE user_id = $1 \
              UNION ALL SELECT 'f', structure_id, function FROM user_functions WHERE user_id = $1 \
              UNION ALL SELECT 'a', structure_id, '' FROM admin_grants WHERE user_id = $1 \
-             UNION ALL SELECT 't', class_id, '' FROM class_members WHERE user_id = $1 AND role = 'enseignant' \
+             UNION ALL SELECT CASE WHEN c.archived_at IS NULL THEN 't' ELSE 'o' END, m.class_id, '' \
+                FROM class_members m JOIN classes c ON c.id = m.class_id WHERE m.user_id = $1 AND m.role = 'enseignant' \
              UNION ALL SELECT 'c', child_id, '' FROM guardianships WHERE guardian_id = $1",
         )
         .bind(user.id)
@@ -45,6 +46,7 @@ pub async fn load(db: &Db, user: &User) -> StoreResult<Actor> {
             ("a", Some(id)) => actor.admin_structures.push(id),
             ("a", None) => actor.is_tenant_admin = true,
             ("t", Some(id)) => actor.taught_classes.push(id),
+            ("o", Some(id)) => actor.past_classes.push(id),
             ("c", Some(id)) => actor.children.push(id),
             _ => {}
         }

@@ -238,6 +238,7 @@ pub(crate) trait RowExt {
     fn text(&self, col: &str) -> StoreResult<String>;
     fn opt_text(&self, col: &str) -> StoreResult<Option<String>>;
     fn int(&self, col: &str) -> StoreResult<i64>;
+    fn opt_int(&self, col: &str) -> StoreResult<Option<i64>>;
     fn flag(&self, col: &str) -> StoreResult<bool>;
     fn time(&self, col: &str) -> StoreResult<chrono::DateTime<chrono::Utc>>;
     fn opt_time(&self, col: &str) -> StoreResult<Option<chrono::DateTime<chrono::Utc>>>;
@@ -261,6 +262,9 @@ macro_rules! impl_row_ext {
                 Ok(sqlx::Row::try_get(self, col)?)
             }
             fn int(&self, col: &str) -> StoreResult<i64> {
+                Ok(sqlx::Row::try_get(self, col)?)
+            }
+            fn opt_int(&self, col: &str) -> StoreResult<Option<i64>> {
                 Ok(sqlx::Row::try_get(self, col)?)
             }
             fn flag(&self, col: &str) -> StoreResult<bool> {

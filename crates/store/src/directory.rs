@@ -51,6 +51,8 @@ pub struct Class {
     pub name: String,
     pub levels: Vec<Level>,
     pub school_year: i64,
+    /// Closed by the year rollover: kept for reading, not for changing.
+    pub archived: bool,
 }
 
 impl Class {
@@ -146,7 +148,7 @@ fn structure_from_row(r: &impl RowExt) -> StoreResult<Structure> {
 
 macro_rules! class_columns {
     () => {
-        "id, tenant_id, structure_id, name, levels, school_year"
+        "id, tenant_id, structure_id, name, levels, school_year, archived_at"
     };
 }
 
@@ -158,6 +160,7 @@ fn class_from_row(r: &impl RowExt) -> StoreResult<Class> {
         name: r.text("name")?,
         levels: parse_levels(&r.text("levels")?).map_err(|e| StoreError::Invalid(e.to_string()))?,
         school_year: r.int("school_year")?,
+        archived: r.opt_time("archived_at")?.is_some(),
     })
 }
 
@@ -348,6 +351,7 @@ pub async fn create_class(
         name: name.to_owned(),
         levels: levels.to_vec(),
         school_year,
+        archived: false,
     };
     in_write_tx!(db, |tx| {
         sqlx::query("SELECT id FROM structures WHERE id = $1 AND tenant_id = $2")
@@ -384,7 +388,7 @@ pub async fn list_classes(
             "SELECT ",
             class_columns!(),
             " FROM classes WHERE structure_id = $1 AND tenant_id = $2 \
-             ORDER BY levels, name"
+             ORDER BY school_year DESC, levels, name"
         ))
         .bind(structure_id)
         .bind(scope.id())
@@ -420,7 +424,7 @@ pub async fn classes_of_user(
 ) -> StoreResult<Vec<(Class, ClassRole)>> {
     on_read!(db, |c| {
         sqlx::query(
-            "SELECT c.id, c.tenant_id, c.structure_id, c.name, c.levels, c.school_year, m.role \
+            "SELECT c.id, c.tenant_id, c.structure_id, c.name, c.levels, c.school_year, c.archived_at, m.role \
              FROM class_members m JOIN classes c ON c.id = m.class_id \
              WHERE m.user_id = $1 AND m.tenant_id = $2 ORDER BY c.name",
         )
@@ -882,8 +886,9 @@ pub async fn children_of(
                     cl.id AS class_id, cl.name AS class_name, cl.levels AS class_levels, \
                     s.id AS structure_id, s.name AS structure_name \
              FROM guardianships g JOIN users u ON u.id = g.child_id \
-             LEFT JOIN class_members m ON m.user_id = u.id AND m.role = 'eleve' \
-             LEFT JOIN classes cl ON cl.id = m.class_id \
+             LEFT JOIN (SELECT m.user_id, c.id, c.name, c.levels, c.structure_id FROM class_members m \
+                        JOIN classes c ON c.id = m.class_id AND c.archived_at IS NULL WHERE m.role = 'eleve') cl \
+                    ON cl.user_id = u.id \
              LEFT JOIN structures s ON s.id = cl.structure_id \
              WHERE g.guardian_id = $1 AND g.tenant_id = $2 \
              ORDER BY u.birth_date, u.first_name, u.id",
@@ -960,7 +965,7 @@ macro_rules! refresh_groups_in {
             .ok_or(StoreError::NotFound)?
             .text("name")?;
         let classes: Vec<(Uuid, String)> = sqlx::query(
-            "SELECT id, name FROM classes WHERE structure_id = $1 AND tenant_id = $2",
+            "SELECT id, name FROM classes WHERE structure_id = $1 AND tenant_id = $2 AND archived_at IS NULL",
         )
         .bind(structure_id)
         .bind(tenant)
@@ -969,6 +974,15 @@ macro_rules! refresh_groups_in {
         .iter()
         .map(|r| Ok((r.uuid("id")?, r.text("name")?)))
         .collect::<StoreResult<_>>()?;
+        // Classes closed by the rollover keep no automatic group (nobody is reached through them).
+        sqlx::query(
+            "DELETE FROM groups WHERE structure_id = $1 AND tenant_id = $2 AND kind = 'class' \
+             AND class_id IN (SELECT id FROM classes WHERE archived_at IS NOT NULL)",
+        )
+        .bind(structure_id)
+        .bind(tenant)
+        .execute(&mut *$tx)
+        .await?;
         let mut wanted: Vec<(Option<Uuid>, GroupKind, NationalProfile, String)> =
             NationalProfile::ALL
                 .into_iter()
@@ -1207,4 +1221,75 @@ pub async fn find_structure_by_uai(db: &Db, uai: &str) -> StoreResult<Option<Str
         .map(structure_from_row)
         .transpose()
     })
+}
+
+/// The school year of the tenant: set by the last rollover, else the calendar's.
+pub async fn school_year(db: &Db, scope: TenantScope) -> StoreResult<i64> {
+    let set: Option<i64> = on_read!(db, |c| {
+        sqlx::query("SELECT school_year FROM tenants WHERE id = $1")
+            .bind(scope.id())
+            .fetch_optional(c)
+            .await?
+            .ok_or(StoreError::NotFound)?
+            .opt_int("school_year")?
+    });
+    Ok(set.unwrap_or_else(|| preau_domain::time::school_year_at(now())))
+}
+
+/// The year rollover ("bascule de rentrée"): the classes of earlier years are archived
+/// (kept, readable, no longer reaching anyone), and imports and new classes go to `to_year`.
+/// Families stay linked; pupils find their new classes with the new year's import.
+/// Returns how many classes were archived.
+pub async fn rollover(
+    db: &Db,
+    scope: TenantScope,
+    to_year: i64,
+    actor: Option<Uuid>,
+) -> StoreResult<u64> {
+    let current = school_year(db, scope).await?;
+    if to_year <= current || to_year > current + 1 {
+        return Err(StoreError::Invalid(format!(
+            "l'année en cours est {current}–{} : la bascule ne peut aller qu'en {}–{}",
+            current + 1,
+            current + 1,
+            current + 2
+        )));
+    }
+    let at = now();
+    let archived = in_write_tx!(db, |tx| {
+        let archived = sqlx::query(
+            "UPDATE classes SET archived_at = $1 WHERE tenant_id = $2 AND archived_at IS NULL AND school_year < $3",
+        )
+        .bind(at)
+        .bind(scope.id())
+        .bind(to_year)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query(
+            "DELETE FROM groups WHERE tenant_id = $1 AND kind = 'class' \
+             AND class_id IN (SELECT id FROM classes WHERE tenant_id = $1 AND archived_at IS NOT NULL)",
+        )
+        .bind(scope.id())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE tenants SET school_year = $1 WHERE id = $2")
+            .bind(to_year)
+            .bind(scope.id())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO audit_log (id, tenant_id, actor_id, action, target_id, detail, at) VALUES ($1, $2, $3, 'school_year.rollover', NULL, $4, $5)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(scope.id())
+        .bind(actor)
+        .bind(format!("{to_year} ({archived} classes archivées)"))
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        bump_directory_version!(tx, scope.id());
+        archived
+    });
+    Ok(archived)
 }

@@ -2,6 +2,10 @@
 -- source of every attachment (an import only removes rows of its own source), the account
 -- lifecycle after a person leaves, and import runs with their reports.
 
+-- The school year imports and new classes belong to, set by the year rollover (none yet:
+-- the year of the calendar).
+ALTER TABLE tenants ADD COLUMN school_year BIGINT;
+
 ALTER TABLE users ADD COLUMN ine TEXT;
 ALTER TABLE users ADD COLUMN aaf_id TEXT;
 ALTER TABLE users ADD COLUMN mobile TEXT;

@@ -368,3 +368,14 @@ lifecycle-mail-subject = { $school } : comptes bientôt supprimés
 lifecycle-mail-intro = Les comptes de { $count } personnes parties de l’école { $school } vont être supprimés, ainsi que leurs données personnelles :
 lifecycle-mail-line = suppression le { $date }
 lifecycle-mail-outro = Si l’une de ces personnes est toujours à l’école, importez à nouveau les fichiers ONDE ou rattachez-la à la main avant cette date. La liste est aussi sur :
+
+## School year rollover
+rollover-heading = Année scolaire
+rollover-current = Année en cours : { $years }.
+rollover-due = Le calendrier est passé à { $years } : faites la bascule de rentrée avant d’importer les fichiers de la nouvelle année.
+rollover-explain = La bascule de rentrée clôt l’année : les classes sont archivées (consultables, plus modifiables), les familles restent liées à leurs enfants, et l’import suivant place les élèves dans leurs nouvelles classes.
+rollover-understood = J’ai compris : les classes de { $years } seront archivées.
+rollover-button = Passer à l’année { $years }
+rollover-error-confirm = Cochez la case pour confirmer la bascule.
+rollover-error-year = La bascule ne peut aller qu’à l’année qui suit l’année en cours.
+class-archived = archivée

@@ -3,7 +3,6 @@
 
 mod leavers;
 mod structures;
-pub use structures::current_school_year;
 mod users;
 
 use crate::AppState;
@@ -30,6 +29,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(dashboard))
         .route("/admin/tenants", post(create_tenant))
         .route("/admin/tenants/{tenant_id}", get(structures::tenant_page))
+        .route(
+            "/admin/tenants/{tenant_id}/rollover",
+            post(structures::rollover),
+        )
         .route(
             "/admin/tenants/{tenant_id}/structures",
             post(structures::create_structure),

@@ -12,7 +12,6 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::Datelike;
 use preau_domain::access::Place;
 use preau_domain::directory::{is_valid_uai, parse_levels};
 use preau_domain::{AccountState, ClassRole, StructureKind};
@@ -28,7 +27,18 @@ struct TenantPage {
     tenant: Tenant,
     structures: Vec<Structure>,
     kinds: &'static [StructureKind],
+    school_year: i64,
+    /// The calendar's school year, when the rollover is due.
+    rollover_due: Option<i64>,
     error: Option<String>,
+}
+
+impl TenantPage {
+    /// "2026–2027" for the school year `offset` years after the current one.
+    fn years(&self, offset: i64) -> String {
+        let start = self.school_year + offset;
+        format!("{start}–{}", start + 1)
+    }
 }
 
 async fn tenant_view(
@@ -40,11 +50,15 @@ async fn tenant_view(
 ) -> AppResult<TenantPage> {
     let scope = administered_tenant(who, tenant_id)?;
     let tenant = directory::get_tenant(&state.db, tenant_id).await?;
+    let school_year = directory::school_year(&state.db, scope).await?;
+    let calendar = preau_domain::time::school_year_at(now());
     Ok(TenantPage {
         ctx: Ctx::signed_in(who, csrf, "admin-title", "/admin").titled(tenant.name.clone()),
         structures: directory::list_structures(&state.db, scope).await?,
         tenant,
         kinds: StructureKind::ALL,
+        school_year,
+        rollover_due: (calendar > school_year).then_some(calendar),
         error,
     })
 }
@@ -60,6 +74,46 @@ pub async fn tenant_page(
             .await?
             .render()?,
     ))
+}
+
+#[derive(Deserialize)]
+pub struct RolloverForm {
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    understood: Option<String>,
+}
+
+/// The year rollover, by the tenant's administrator.
+pub async fn rollover(
+    State(state): State<AppState>,
+    Administrator(who): Administrator,
+    CsrfToken(csrf): CsrfToken,
+    Path(tenant_id): Path<Uuid>,
+    Form(form): Form<RolloverForm>,
+) -> AppResult<Response> {
+    let scope = administered_tenant(&who, tenant_id)?;
+    let year = form.year.trim().parse::<i64>().ok();
+    let result = match (year, form.understood.is_some()) {
+        (_, false) => Err("rollover-error-confirm".to_owned()),
+        (None, _) => Err("rollover-error-year".to_owned()),
+        (Some(year), true) => directory::rollover(&state.db, scope, year, Some(who.user.id))
+            .await
+            .map_err(|e| match e {
+                StoreError::Invalid(_) => "rollover-error-year".to_owned(),
+                other => other.to_string(),
+            }),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/tenants/{tenant_id}")).into_response()),
+        Err(key) if key.starts_with("rollover-") => {
+            let html = tenant_view(&state, &who, csrf, tenant_id, Some(Tr::french().get(&key)))
+                .await?
+                .render()?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+        }
+        Err(other) => Err(AppError::Internal(other)),
+    }
 }
 
 #[derive(Deserialize)]
@@ -161,13 +215,6 @@ struct StructurePage {
     error: Option<String>,
 }
 
-/// The school year that starts in September: 2026 for 2026–2027.
-pub fn current_school_year() -> i64 {
-    let today = now();
-    let year = i64::from(today.year());
-    if today.month() >= 8 { year } else { year - 1 }
-}
-
 async fn structure_view(
     state: &AppState,
     who: &SignedIn,
@@ -180,7 +227,7 @@ async fn structure_view(
         ctx: Ctx::signed_in(who, csrf, "admin-title", "/admin").titled(structure.name.clone()),
         classes: directory::list_classes(&state.db, scope, structure_id).await?,
         groups: directory::list_groups(&state.db, scope, structure_id).await?,
-        school_year: current_school_year(),
+        school_year: directory::school_year(&state.db, scope).await?,
         structure,
         error,
     })
@@ -225,7 +272,7 @@ pub async fn create_class(
             structure_id,
             name,
             &levels,
-            current_school_year(),
+            directory::school_year(&state.db, scope).await?,
         )
         .await
         .map_err(|e| match e {

@@ -36,13 +36,13 @@ pub fn remove_run_files(dir: &str) {
     }
 }
 
-pub fn options(run: &ImportRun, dry_run: bool) -> ImportOptions {
+pub fn options(run: &ImportRun, dry_run: bool, school_year: i64) -> ImportOptions {
     ImportOptions {
         dry_run,
         skip_rejected: run.skip_rejected,
         plan: PlanOptions::default(),
         actor: run.created_by,
-        school_year: crate::admin::current_school_year(),
+        school_year,
     }
 }
 
@@ -86,7 +86,16 @@ async fn run_onde(state: &AppState, run: ImportRun) -> Result<(), ImportError> {
             *l = (done, total);
         }
     };
-    let result = import_onde(&state.db, scope, &uai, files, options(&run, false), &record).await;
+    let year = directory::school_year(&state.db, scope).await?;
+    let result = import_onde(
+        &state.db,
+        scope,
+        &uai,
+        files,
+        options(&run, false, year),
+        &record,
+    )
+    .await;
     ticker.abort();
     remove_run_files(&run.files_dir);
     match result {

@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use preau_domain::provisioning::{KindCounts, Report};
 use preau_domain::time::format_paris;
-use preau_store::directory::Structure;
+use preau_store::directory::{self, Structure};
 use preau_store::imports::{self, ImportRun, RunKind, RunState};
 use preau_store::{StoreError, TenantScope};
 use serde::Deserialize;
@@ -194,7 +194,11 @@ pub async fn upload(
         scope,
         &uai,
         files,
-        jobs::options(&preview, true),
+        jobs::options(
+            &preview,
+            true,
+            directory::school_year(&state.db, scope).await?,
+        ),
         &quiet,
     )
     .await;
