@@ -888,3 +888,159 @@ db_tests!(
     the_year_rollover_archives_classes_and_the_next_import_moves_pupils,
     the_tenant_admin_rolls_over_from_the_browser,
 );
+
+/// The text of a PDF, read back with poppler's pdftotext (installed by scripts/test).
+fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("letters.pdf");
+    std::fs::write(&path, pdf).expect("write pdf");
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (Debian poppler-utils) is installed");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+async fn letters_list_every_pupil_of_a_class(app: TestApp) {
+    let scope = app.fx.tenant;
+    let school = app.fx.elementaire;
+    let dir = dataset("school").join("onde").join(UAI);
+    import_onde(
+        &app.db,
+        scope,
+        "0000001B",
+        onde_files(&dir),
+        options(),
+        &quiet,
+    )
+    .await
+    .expect("import");
+    let classes = directory::list_classes(&app.db, scope, school)
+        .await
+        .expect("classes");
+    let class = classes
+        .iter()
+        .find(|c| c.name.contains("CE1"))
+        .expect("an imported CE1 class");
+    let pupils: Vec<_> = directory::class_members(&app.db, scope, class.id)
+        .await
+        .expect("members")
+        .into_iter()
+        .filter(|(_, r)| *r == preau_domain::ClassRole::Eleve)
+        .map(|(u, _)| u)
+        .collect();
+    assert!(pupils.len() > 10);
+
+    let mut dir_client = app.signed_in("directeur").await;
+    let page = dir_client.get(&format!("/classes/{}", class.id)).await;
+    assert_eq!(page.status.as_u16(), 200);
+    assert!(page.body.contains("Lettres de connexion"));
+    assert!(
+        page.body
+            .contains(&format!("Pas encore activés : {} élèves", pupils.len()))
+    );
+
+    let pdf = dir_client
+        .post_bytes(
+            &format!("/classes/{}/letters", class.id),
+            &[("who", "eleves")],
+        )
+        .await;
+    assert_eq!(pdf.0.as_u16(), 200);
+    assert!(pdf.1.starts_with(b"%PDF-"));
+    let text = pdf_text(&pdf.1);
+    for p in &pupils {
+        assert!(text.contains(&p.login), "letter for {}", p.login);
+        assert!(text.contains(&p.first_name), "name of {}", p.login);
+    }
+    assert_eq!(
+        text.matches("Code d’activation").count(),
+        pupils.len(),
+        "one page each"
+    );
+    // Every pupil got a fresh code, usable at /auth/activate.
+    let codes = app
+        .count("SELECT COUNT(*) FROM activation_codes WHERE used_at IS NULL")
+        .await;
+    assert!(codes as usize >= pupils.len());
+
+    let guardians = dir_client
+        .post_bytes(
+            &format!("/classes/{}/letters", class.id),
+            &[("who", "responsables")],
+        )
+        .await;
+    assert_eq!(guardians.0.as_u16(), 200);
+    let text = pdf_text(&guardians.1);
+    assert!(text.contains("Responsable de"));
+
+    // The teacher of another class, a parent, another tenant: no letters.
+    for who in ["teacher", "guardian", "other_directeur"] {
+        let mut c = app.signed_in(who).await;
+        let r = c
+            .post_bytes(
+                &format!("/classes/{}/letters", class.id),
+                &[("who", "eleves")],
+            )
+            .await;
+        assert!(matches!(r.0.as_u16(), 403 | 404), "{who}: {}", r.0);
+    }
+}
+
+async fn a_teacher_adds_a_guardian_and_gives_a_new_code(app: TestApp) {
+    let class = app.fx.class_cp;
+    let pupil = app.fx.id("pupil_cp");
+    let mut teacher = app.signed_in("teacher").await;
+    let added = teacher
+        .post(
+            &format!("/classes/{class}/guardians"),
+            &[
+                ("pupil_id", &pupil.to_string()),
+                ("first_name", "Odette"),
+                ("last_name", "Grand-Mère"),
+                ("email", ""),
+            ],
+        )
+        .await;
+    assert_eq!(added.status.as_u16(), 200, "{}", added.body);
+    assert!(
+        added.body.contains("est maintenant responsable de"),
+        "{}",
+        added.body
+    );
+    let guardians = directory::guardians_of(&app.db, app.fx.tenant, pupil)
+        .await
+        .expect("guardians");
+    let granny = guardians
+        .iter()
+        .find(|(g, _)| g.last_name == "Grand-Mère")
+        .map(|(g, legal)| (g.id, *legal))
+        .expect("linked");
+    assert!(!granny.1, "the box for parental authority was not ticked");
+    let code = teacher
+        .post(&format!("/classes/{class}/codes/{}", granny.0), &[])
+        .await;
+    assert!(
+        code.body.contains("Nouveau code pour Odette Grand-Mère"),
+        "{}",
+        code.body
+    );
+    // Someone outside the class gets nothing.
+    let stranger = app.fx.id("pupil_cm2");
+    let r = teacher
+        .post(&format!("/classes/{class}/codes/{stranger}"), &[])
+        .await;
+    assert_eq!(r.status.as_u16(), 404);
+    let mut other = app.signed_in("teacher_cm2").await;
+    let r = other
+        .post(&format!("/classes/{class}/codes/{}", granny.0), &[])
+        .await;
+    assert!(matches!(r.status.as_u16(), 403 | 404));
+}
+
+db_tests!(
+    letters_list_every_pupil_of_a_class,
+    a_teacher_adds_a_guardian_and_gives_a_new_code,
+);

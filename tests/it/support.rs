@@ -567,6 +567,43 @@ impl Client {
             .await
     }
 
+    /// A form post answered with bytes (a PDF): status and body.
+    pub async fn post_bytes(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, Vec<u8>) {
+        let csrf = self.csrf();
+        let mut all: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+        all.extend_from_slice(fields);
+        let body = all
+            .iter()
+            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ORIGIN, format!("http://{HOST}"))
+            .header(header::HOST, HOST)
+            .body(Body::from(body))
+            .expect("request");
+        if !cookie.is_empty() {
+            req.headers_mut()
+                .insert(header::COOKIE, cookie.parse().expect("cookie"));
+        }
+        req.extensions_mut().insert(ConnectInfo(self.ip));
+        let resp = self.router.clone().oneshot(req).await.expect("infallible");
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        (status, bytes.to_vec())
+    }
+
     /// A multipart upload of files in the field `files`, the token in the query as the page
     /// sends it.
     pub async fn post_files(&mut self, path: &str, files: &[(&str, Vec<u8>)]) -> Response {

@@ -98,6 +98,13 @@ impl Actor {
                     || self.past_classes.contains(&class_id)))
     }
 
+    /// Managing a class's accounts (new codes, guardians, letters): its teacher this year, or
+    /// an administrator of its school.
+    pub fn may_manage_class(&self, place: Place, class_id: Uuid) -> bool {
+        self.may_admin_structure(place)
+            || (self.in_tenant(place.tenant_id) && self.taught_classes.contains(&class_id))
+    }
+
     /// Resetting a pupil's password: a teacher of one of the pupil's classes, or an administrator.
     pub fn may_reset_pupil_password(&self, place: Place, pupil_classes: &[Uuid]) -> bool {
         self.may_admin_structure(place)

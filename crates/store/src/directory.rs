@@ -1293,3 +1293,54 @@ pub async fn rollover(
     });
     Ok(archived)
 }
+
+/// A guardian of pupils of a class, with the children they have there.
+#[derive(Clone, Debug)]
+pub struct ClassGuardian {
+    pub user: User,
+    /// (child id, child's display name)
+    pub children: Vec<(Uuid, String)>,
+}
+
+/// The guardians of a class's pupils, by name (one query).
+pub async fn class_guardians(
+    db: &Db,
+    scope: TenantScope,
+    class_id: Uuid,
+) -> StoreResult<Vec<ClassGuardian>> {
+    let rows: Vec<(User, Uuid, String)> = on_read!(db, |c| {
+        sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            ", p.id AS child_id, p.first_name AS child_first, p.last_name AS child_last \
+             FROM class_members m JOIN guardianships g ON g.child_id = m.user_id \
+             JOIN users u ON u.id = g.guardian_id JOIN users p ON p.id = m.user_id \
+             WHERE m.class_id = $1 AND m.tenant_id = $2 AND m.role = 'eleve' \
+             ORDER BY u.last_name, u.first_name, u.id, p.first_name"
+        ))
+        .bind(class_id)
+        .bind(scope.id())
+        .fetch_all(c)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                user_from_row(r)?,
+                r.uuid("child_id")?,
+                format!("{} {}", r.text("child_first")?, r.text("child_last")?),
+            ))
+        })
+        .collect::<StoreResult<_>>()?
+    });
+    let mut out: Vec<ClassGuardian> = Vec::new();
+    for (user, child, name) in rows {
+        match out.last_mut() {
+            Some(last) if last.user.id == user.id => last.children.push((child, name)),
+            _ => out.push(ClassGuardian {
+                user,
+                children: vec![(child, name)],
+            }),
+        }
+    }
+    Ok(out)
+}

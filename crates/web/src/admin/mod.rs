@@ -1,6 +1,7 @@
 //! Administration: the operator's tenants and structures, and for tenant admins and
 //! directeurs the classes, users, guardianships, account states and activation codes.
 
+mod class_accounts;
 mod leavers;
 mod structures;
 mod users;
@@ -88,6 +89,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/classes", get(structures::my_classes))
         .route("/classes/{class_id}", get(structures::teacher_class_page))
+        .route(
+            "/classes/{class_id}/codes/{user_id}",
+            post(class_accounts::new_code),
+        )
+        .route(
+            "/classes/{class_id}/guardians",
+            post(class_accounts::add_guardian),
+        )
+        .route("/classes/{class_id}/letters", post(class_accounts::letters))
         .route(
             "/classes/{class_id}/pupils/{user_id}/password",
             post(users::reset_pupil_password),

@@ -366,6 +366,9 @@ struct ClassPage {
     admin_links: bool,
     /// Teachers may reset pupils' passwords from here.
     can_reset: bool,
+    /// New codes, guardians and letters (this year's class, its teacher or an administrator).
+    can_manage: bool,
+    guardians: Vec<directory::ClassGuardian>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -373,6 +376,28 @@ struct ClassPage {
 impl ClassPage {
     fn state_key(&self, user: &User) -> &'static str {
         state_key(user.state)
+    }
+
+    fn pending_pupils(&self) -> usize {
+        self.pupils
+            .iter()
+            .filter(|u| u.state == AccountState::Pending)
+            .count()
+    }
+
+    fn pending_guardians(&self) -> usize {
+        self.guardians
+            .iter()
+            .filter(|g| g.user.state == AccountState::Pending)
+            .count()
+    }
+
+    fn children_names(&self, g: &directory::ClassGuardian) -> String {
+        g.children
+            .iter()
+            .map(|(_, n)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -401,14 +426,17 @@ pub async fn class_page(
     }
     let (teachers, pupils) =
         split_members(directory::class_members(&state.db, scope, class_id).await?);
+    let guardians = directory::class_guardians(&state.db, scope, class_id).await?;
     let page = ClassPage {
         ctx: Ctx::signed_in(&who, csrf, "admin-title", "/admin").titled(class.name.clone()),
+        can_manage: !class.archived,
+        can_reset: !class.archived,
         structure,
         class,
         teachers,
         pupils,
+        guardians,
         admin_links: true,
-        can_reset: true,
         notice: None,
         error: None,
     };
@@ -476,14 +504,22 @@ pub(crate) async fn render_teacher_class(
     } else {
         StatusCode::OK
     };
+    let guardians = directory::class_guardians(&state.db, scope, class_id).await?;
+    let place = Place {
+        tenant_id: class.tenant_id,
+        structure_id: class.structure_id,
+    };
+    let can_manage = !class.archived && who.actor.may_manage_class(place, class.id);
     let page = ClassPage {
         ctx: Ctx::signed_in(who, csrf, "classes-title", "/classes").titled(class.name.clone()),
+        can_reset: can_manage,
+        can_manage,
         structure,
         class,
         teachers,
         pupils,
+        guardians,
         admin_links: false,
-        can_reset: true,
         notice,
         error,
     };
