@@ -11,6 +11,7 @@ use crate::{ClassRole, NationalProfile};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Where directory rows come from. Rows made by hand are `Manual`; an import only ever removes
@@ -44,7 +45,8 @@ impl Source {
 /// Where a record was read: file name and line, for reports.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Origin {
-    pub file: String,
+    /// Shared by every record of a file (an académie's file holds 10,000 of them).
+    pub file: Arc<str>,
     pub line: u64,
 }
 
@@ -98,12 +100,13 @@ pub struct FeedPerson {
     pub birth_date: Option<NaiveDate>,
     pub email: Option<String>,
     pub mobile: Option<String>,
-    /// (UAI, profile)
-    pub profiles: Vec<(String, NationalProfile)>,
+    /// (UAI, profile). UAI and class keys are shared strings: hundreds of thousands of
+    /// people point to a few thousand schools and classes.
+    pub profiles: Vec<(Arc<str>, NationalProfile)>,
     /// (UAI, function)
-    pub functions: Vec<(String, Function)>,
+    pub functions: Vec<(Arc<str>, Function)>,
     /// (UAI, class key, role)
-    pub classes: Vec<(String, String, ClassRole)>,
+    pub classes: Vec<(Arc<str>, Arc<str>, ClassRole)>,
     /// A modification of someone already known (AAF `modifyRequest`): empty names keep the
     /// current ones, and an unknown person is rejected rather than created.
     pub partial: bool,
@@ -347,8 +350,9 @@ struct Index<'a> {
     snap: &'a Snapshot,
     by_aaf: HashMap<&'a str, usize>,
     by_ine: HashMap<&'a str, usize>,
-    by_email: HashMap<String, Vec<usize>>,
-    by_name: HashMap<(String, String), Vec<usize>>,
+    /// Built on first use: a re-import matched by stable keys never needs them.
+    by_email: std::cell::OnceCell<HashMap<String, Vec<usize>>>,
+    by_name: std::cell::OnceCell<HashMap<(String, String), Vec<usize>>>,
     user_pos: HashMap<Uuid, usize>,
     structure_by_uai: HashMap<&'a str, &'a SnapStructure>,
     /// user → structures where they hold each profile
@@ -362,8 +366,8 @@ impl<'a> Index<'a> {
             snap,
             by_aaf: HashMap::new(),
             by_ine: HashMap::new(),
-            by_email: HashMap::new(),
-            by_name: HashMap::new(),
+            by_email: std::cell::OnceCell::new(),
+            by_name: std::cell::OnceCell::new(),
             user_pos: HashMap::with_capacity(snap.users.len()),
             structure_by_uai: HashMap::new(),
             profiles_of: HashMap::with_capacity(snap.users.len()),
@@ -377,13 +381,6 @@ impl<'a> Index<'a> {
             if let Some(ine) = &u.ine {
                 ix.by_ine.insert(ine, i);
             }
-            if let Some(e) = norm_email(&u.email) {
-                ix.by_email.entry(e).or_default().push(i);
-            }
-            ix.by_name
-                .entry((name_key(&u.first_name), name_key(&u.last_name)))
-                .or_default()
-                .push(i);
         }
         for s in &snap.structures {
             if let Some(uai) = &s.uai {
@@ -404,6 +401,30 @@ impl<'a> Index<'a> {
 
     fn user(&self, pos: usize) -> &'a SnapUser {
         &self.snap.users[pos]
+    }
+
+    fn by_name(&self) -> &HashMap<(String, String), Vec<usize>> {
+        self.by_name.get_or_init(|| {
+            let mut map: HashMap<(String, String), Vec<usize>> = HashMap::new();
+            for (i, u) in self.snap.users.iter().enumerate() {
+                map.entry((name_key(&u.first_name), name_key(&u.last_name)))
+                    .or_default()
+                    .push(i);
+            }
+            map
+        })
+    }
+
+    fn by_email(&self) -> &HashMap<String, Vec<usize>> {
+        self.by_email.get_or_init(|| {
+            let mut map: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, u) in self.snap.users.iter().enumerate() {
+                if let Some(e) = norm_email(&u.email) {
+                    map.entry(e).or_default().push(i);
+                }
+            }
+            map
+        })
     }
 
     fn holds(&self, user: Uuid, profile: NationalProfile, structure: Option<Uuid>) -> bool {
@@ -449,7 +470,7 @@ fn match_people(feed: &Feed, ix: &Index<'_>, scope: &HashSet<Uuid>) -> Vec<Optio
         // A stable key names someone else's record when it is already set to another value.
         if candidate.is_none() {
             let by_name = ix
-                .by_name
+                .by_name()
                 .get(&(name_key(&p.first_name), name_key(&p.last_name)))
                 .map(Vec::as_slice)
                 .unwrap_or_default();
@@ -504,7 +525,7 @@ fn match_people(feed: &Feed, ix: &Index<'_>, scope: &HashSet<Uuid>) -> Vec<Optio
                 _ => {
                     let email = norm_email(&p.email);
                     email
-                        .and_then(|e| ix.by_email.get(&e))
+                        .and_then(|e| ix.by_email().get(&e))
                         .and_then(|v| {
                             v.iter().filter(free).find(|pos| {
                                 let u = ix.user(**pos);
@@ -588,7 +609,7 @@ impl Default for PlanOptions {
 /// Computes every write that brings the snapshot to what the feed says, for the feed's scope.
 /// `new_id` hands out ids (v7 UUIDs in production, predictable ones in tests).
 pub fn plan(
-    feed: &Feed,
+    mut feed: Feed,
     snap: &Snapshot,
     options: PlanOptions,
     mut new_id: impl FnMut() -> Uuid,
@@ -776,10 +797,10 @@ pub fn plan(
         .collect();
 
     // People.
-    let matches = match_people(feed, &ix, &scope);
+    let matches = match_people(&feed, &ix, &scope);
     let mut person_id: Vec<Uuid> = Vec::with_capacity(feed.people.len());
     let mut changed_people: Vec<bool> = vec![false; feed.people.len()];
-    for (i, p) in feed.people.iter().enumerate() {
+    for (i, p) in feed.people.iter_mut().enumerate() {
         let kind = p.kind.unwrap_or(PersonKind::Staff);
         match matches[i].map(|pos| ix.user(pos)) {
             None if p.partial => {
@@ -794,13 +815,14 @@ pub fn plan(
             }
             None => {
                 let id = new_id();
+                // Moved, not copied: the feed's names are not needed past this point.
                 plan.new_users.push(PersonData {
                     id,
-                    first_name: p.first_name.clone(),
-                    last_name: p.last_name.clone(),
+                    first_name: std::mem::take(&mut p.first_name),
+                    last_name: std::mem::take(&mut p.last_name),
                     birth_date: p.birth_date,
-                    email: p.email.clone(),
-                    mobile: p.mobile.clone(),
+                    email: p.email.take(),
+                    mobile: p.mobile.take(),
                     ine: p.ine.clone(),
                     aaf_id: p.aaf_id.clone(),
                 });
@@ -810,36 +832,32 @@ pub fn plan(
             Some(u) => {
                 // Names and birth date follow the file; e-mail and mobile are only filled in,
                 // never overwritten: people may have set their own in "Mon compte".
-                let keep = |given: &str, current: &str| {
-                    if given.trim().is_empty() {
-                        current
-                    } else {
-                        given
-                    }
-                    .to_owned()
-                };
-                let wanted = PersonData {
-                    id: u.id,
-                    first_name: keep(&p.first_name, &u.first_name),
-                    last_name: keep(&p.last_name, &u.last_name),
-                    birth_date: p.birth_date.or(u.birth_date),
-                    email: u.email.clone().or_else(|| p.email.clone()),
-                    mobile: u.mobile.clone().or_else(|| p.mobile.clone()),
-                    ine: u.ine.clone().or_else(|| p.ine.clone()),
-                    aaf_id: u.aaf_id.clone().or_else(|| p.aaf_id.clone()),
-                };
-                let current = PersonData {
-                    id: u.id,
-                    first_name: u.first_name.clone(),
-                    last_name: u.last_name.clone(),
-                    birth_date: u.birth_date,
-                    email: u.email.clone(),
-                    mobile: u.mobile.clone(),
-                    ine: u.ine.clone(),
-                    aaf_id: u.aaf_id.clone(),
-                };
-                if wanted != current {
-                    plan.user_updates.push(wanted);
+                let given = |given: &str| !given.trim().is_empty();
+                let first_name = if given(&p.first_name) { &p.first_name } else { &u.first_name };
+                let last_name = if given(&p.last_name) { &p.last_name } else { &u.last_name };
+                let birth_date = p.birth_date.or(u.birth_date);
+                let email = u.email.as_ref().or(p.email.as_ref());
+                let mobile = u.mobile.as_ref().or(p.mobile.as_ref());
+                let ine = u.ine.as_ref().or(p.ine.as_ref());
+                let aaf_id = u.aaf_id.as_ref().or(p.aaf_id.as_ref());
+                let changed = *first_name != u.first_name
+                    || *last_name != u.last_name
+                    || birth_date != u.birth_date
+                    || email != u.email.as_ref()
+                    || mobile != u.mobile.as_ref()
+                    || ine != u.ine.as_ref()
+                    || aaf_id != u.aaf_id.as_ref();
+                if changed {
+                    plan.user_updates.push(PersonData {
+                        id: u.id,
+                        first_name: first_name.clone(),
+                        last_name: last_name.clone(),
+                        birth_date,
+                        email: email.cloned(),
+                        mobile: mobile.cloned(),
+                        ine: ine.cloned(),
+                        aaf_id: aaf_id.cloned(),
+                    });
                     changed_people[i] = true;
                 }
                 if u.detached {
@@ -868,19 +886,19 @@ pub fn plan(
             continue;
         }
         for (uai, profile) in &p.profiles {
-            if let Some(s) = structure_of.get(uai) {
+            if let Some(s) = structure_of.get(&**uai) {
                 want_profiles.insert((id, *s, *profile));
             }
         }
         for (uai, function) in &p.functions {
-            if let Some(s) = structure_of.get(uai) {
+            if let Some(s) = structure_of.get(&**uai) {
                 want_functions.insert((id, *s, *function));
             }
         }
         for (uai, key, role) in &p.classes {
             if let Some(c) = structure_of
-                .get(uai)
-                .and_then(|s| class_of.get(&(*s, key.clone())))
+                .get(&**uai)
+                .and_then(|s| class_of.get(&(*s, key.to_string())))
             {
                 want_members.insert((*c, id), *role);
             }

@@ -16,6 +16,7 @@ use preau_domain::provisioning::{
 };
 use preau_domain::{ClassRole, NationalProfile};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// One file as brought by the directeur.
 #[derive(Clone, Debug)]
@@ -503,7 +504,7 @@ pub fn read_school(uai: &str, files: &[OndeFile]) -> Result<Feed, FeedError> {
 fn reject(feed: &mut Feed, file: &str, line: u64, reason: String) {
     feed.rejections.push(Rejection {
         origin: Origin {
-            file: file.to_owned(),
+            file: Arc::from(file),
             line,
         },
         reason,
@@ -603,7 +604,7 @@ fn read_pupils(uai: &str, t: &Table, feed: &mut Feed) -> Result<Vec<Pupil>, Feed
         });
         feed.people.push(FeedPerson {
             origin: Origin {
-                file: t.file.clone(),
+                file: Arc::from(t.file.as_str()),
                 line,
             },
             kind: Some(PersonKind::Pupil),
@@ -612,8 +613,8 @@ fn read_pupils(uai: &str, t: &Table, feed: &mut Feed) -> Result<Vec<Pupil>, Feed
             last_name: if usage_name.is_empty() { l } else { usage_name }.to_owned(),
             birth_name: (!usage_name.is_empty()).then(|| l.to_owned()),
             birth_date: Some(birth_date),
-            profiles: vec![(uai.to_owned(), NationalProfile::Eleve)],
-            classes: vec![(uai.to_owned(), key, ClassRole::Eleve)],
+            profiles: vec![(Arc::from(uai), NationalProfile::Eleve)],
+            classes: vec![(Arc::from(uai), Arc::from(key.as_str()), ClassRole::Eleve)],
             ..FeedPerson::default()
         });
     }
@@ -742,7 +743,7 @@ fn read_guardians(
                 seen.insert(key, i);
                 feed.people.push(FeedPerson {
                     origin: Origin {
-                        file: t.file.clone(),
+                        file: Arc::from(t.file.as_str()),
                         line,
                     },
                     kind: Some(PersonKind::Guardian),
@@ -751,7 +752,7 @@ fn read_guardians(
                     birth_name: (!usage_name.is_empty() && !l.is_empty()).then(|| l.to_owned()),
                     email: email_value,
                     mobile: normalize_phone(cell(row, mobile)),
-                    profiles: vec![(uai.to_owned(), NationalProfile::Tuteur)],
+                    profiles: vec![(Arc::from(uai), NationalProfile::Tuteur)],
                     ..FeedPerson::default()
                 });
                 i
@@ -805,16 +806,16 @@ fn read_staff(uai: &str, t: &Table, feed: &mut Feed) -> Result<(), FeedError> {
             let raw = cell(row, function);
             match fold_name(raw).as_str() {
                 "atsem" => {
-                    profiles.push((uai.to_owned(), NationalProfile::Technique));
-                    functions.push((uai.to_owned(), Function::Atsem));
+                    profiles.push((Arc::from(uai), NationalProfile::Technique));
+                    functions.push((Arc::from(uai), Function::Atsem));
                 }
                 "aesh" | "avs" => {
-                    profiles.push((uai.to_owned(), NationalProfile::VieScolaire));
-                    functions.push((uai.to_owned(), Function::Aesh));
+                    profiles.push((Arc::from(uai), NationalProfile::VieScolaire));
+                    functions.push((Arc::from(uai), Function::Aesh));
                 }
                 "animateur" | "animatrice" => {
-                    profiles.push((uai.to_owned(), NationalProfile::Collectivite));
-                    functions.push((uai.to_owned(), Function::Animateur));
+                    profiles.push((Arc::from(uai), NationalProfile::Collectivite));
+                    functions.push((Arc::from(uai), Function::Animateur));
                 }
                 _ => {
                     reject(feed, &t.file, line, format!("fonction inconnue « {raw} »"));
@@ -828,7 +829,7 @@ fn read_staff(uai: &str, t: &Table, feed: &mut Feed) -> Result<(), FeedError> {
                     continue;
                 }
                 match class_by_label.get(&fold_name(label)) {
-                    Some(key) => classes.push((uai.to_owned(), key.clone(), ClassRole::Enseignant)),
+                    Some(key) => classes.push((Arc::from(uai), Arc::from(key.as_str()), ClassRole::Enseignant)),
                     None => reject(
                         feed,
                         &t.file,
@@ -839,17 +840,17 @@ fn read_staff(uai: &str, t: &Table, feed: &mut Feed) -> Result<(), FeedError> {
             }
             let directs = yes(cell(row, director));
             if directs {
-                profiles.push((uai.to_owned(), NationalProfile::Direction));
-                functions.push((uai.to_owned(), Function::Directeur));
+                profiles.push((Arc::from(uai), NationalProfile::Direction));
+                functions.push((Arc::from(uai), Function::Directeur));
             }
             if !directs || !classes.is_empty() {
-                profiles.push((uai.to_owned(), NationalProfile::Enseignant));
-                functions.push((uai.to_owned(), Function::Enseignant));
+                profiles.push((Arc::from(uai), NationalProfile::Enseignant));
+                functions.push((Arc::from(uai), Function::Enseignant));
             }
         }
         feed.people.push(FeedPerson {
             origin: Origin {
-                file: t.file.clone(),
+                file: Arc::from(t.file.as_str()),
                 line,
             },
             kind: Some(PersonKind::Staff),

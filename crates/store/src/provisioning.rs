@@ -7,7 +7,7 @@
 use crate::batch::LoginAllocator;
 use crate::db::{RowExt, parse_code};
 use crate::error::{StoreError, StoreResult};
-use crate::{Db, TenantScope, now};
+use crate::{Backend, Db, TenantScope, now};
 use chrono::NaiveDate;
 use preau_domain::directory::{format_levels, parse_levels};
 use preau_domain::provisioning::{Plan, SnapClass, SnapStructure, SnapUser, Snapshot, Source};
@@ -19,8 +19,10 @@ use uuid::Uuid;
 /// widest row written here (15 columns).
 const ROWS_PER_STATEMENT: usize = 500;
 
-/// `head ($1, $2), ($3, $4)… tail` for `rows` rows of `cols` parameters.
-fn multi_row_sql(head: &str, cols: usize, rows: usize, tail: &str) -> String {
+/// `head ($1, $2), ($3, $4)… tail` for `rows` rows of `cols` parameters. SQLite gets
+/// anonymous `?` placeholders: it looks numbered ones up by name, one linear scan per
+/// parameter, which made a 7,500-parameter statement spend half its time there.
+fn multi_row_sql(backend: Backend, head: &str, cols: usize, rows: usize, tail: &str) -> String {
     let mut sql = String::with_capacity(head.len() + tail.len() + rows * cols * 6);
     sql.push_str(head);
     let mut n = 0;
@@ -34,8 +36,12 @@ fn multi_row_sql(head: &str, cols: usize, rows: usize, tail: &str) -> String {
                 sql.push(',');
             }
             n += 1;
-            sql.push('$');
-            sql.push_str(&n.to_string());
+            if backend == Backend::Sqlite {
+                sql.push('?');
+            } else {
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            }
         }
         sql.push(')');
     }
@@ -46,9 +52,9 @@ fn multi_row_sql(head: &str, cols: usize, rows: usize, tail: &str) -> String {
 
 /// Runs one multi-row statement per chunk of `$rows`, binding each row with `$bind`.
 macro_rules! for_rows {
-    ($tx:expr, $head:expr, $cols:expr, $tail:expr, $rows:expr, |$q:ident, $r:ident| $bind:expr) => {
+    ($tx:expr, $backend:expr, $head:expr, $cols:expr, $tail:expr, $rows:expr, |$q:ident, $r:ident| $bind:expr) => {
         for chunk in $rows.chunks(ROWS_PER_STATEMENT) {
-            let sql = multi_row_sql($head, $cols, chunk.len(), $tail);
+            let sql = multi_row_sql($backend, $head, $cols, chunk.len(), $tail);
             let mut $q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for $r in chunk {
                 $q = $bind;
@@ -56,6 +62,44 @@ macro_rules! for_rows {
             $q.execute(&mut *$tx).await?;
         }
     };
+}
+
+/// Runs `$body` with `$c` bound to one read connection of whichever backend is in use.
+macro_rules! on_one_connection {
+    ($db:expr, |$c:ident| $body:expr) => {
+        match $db {
+            Db::Sqlite(s) => {
+                let mut conn = s.reader.acquire().await?;
+                let $c = &mut *conn;
+                $body
+            }
+            Db::Postgres(p) => {
+                let mut conn = p.acquire().await?;
+                let $c = &mut *conn;
+                $body
+            }
+        }
+    };
+}
+
+/// Rows decoded one at a time as they stream in: an académie's directory is hundreds of
+/// thousands of rows, which must not all sit in memory twice (raw rows, then values).
+trait MapRows<'a, R> {
+    async fn map_ok_rows<T>(self, f: impl FnMut(&R) -> StoreResult<T>) -> StoreResult<Vec<T>>;
+}
+
+impl<'a, R, S> MapRows<'a, R> for S
+where
+    S: futures_util::Stream<Item = Result<R, sqlx::Error>> + Unpin + 'a,
+{
+    async fn map_ok_rows<T>(mut self, mut f: impl FnMut(&R) -> StoreResult<T>) -> StoreResult<Vec<T>> {
+        use futures_util::TryStreamExt;
+        let mut out = Vec::new();
+        while let Some(row) = self.try_next().await? {
+            out.push(f(&row)?);
+        }
+        Ok(out)
+    }
 }
 
 fn source_of(code: &str) -> StoreResult<Source> {
@@ -70,14 +114,14 @@ fn date_of(text: Option<String>) -> Option<NaiveDate> {
 /// people with their keys, and every attachment with its source.
 pub async fn load_snapshot(db: &Db, scope: TenantScope, school_year: i64) -> StoreResult<Snapshot> {
     let tenant = scope.id();
-    on_read!(db, |c| {
+    // One connection for the whole read: each SQLite reader keeps its own page cache, and
+    // five queries spread over five of them would hold five caches at once.
+    on_one_connection!(db, |c| {
         let structures =
             sqlx::query("SELECT id, uai, aaf_id, circonscription_id, kind, name FROM structures WHERE tenant_id = $1")
                 .bind(tenant)
-                .fetch_all(c)
-                .await?
-                .iter()
-                .map(|r| {
+                .fetch(&mut *c)
+                .map_ok_rows(|r| {
                     Ok(SnapStructure {
                         id: r.uuid("id")?,
                         uai: r.opt_text("uai")?,
@@ -87,17 +131,15 @@ pub async fn load_snapshot(db: &Db, scope: TenantScope, school_year: i64) -> Sto
                         name: r.text("name")?,
                     })
                 })
-                .collect::<StoreResult<Vec<_>>>()?;
+                .await?;
         let classes = sqlx::query(
             "SELECT id, structure_id, external_id, name, levels FROM classes \
              WHERE tenant_id = $1 AND school_year = $2 AND archived_at IS NULL",
         )
         .bind(tenant)
         .bind(school_year)
-        .fetch_all(c)
-        .await?
-        .iter()
-        .map(|r| {
+        .fetch(&mut *c)
+        .map_ok_rows(|r| {
             Ok(SnapClass {
                 id: r.uuid("id")?,
                 structure_id: r.uuid("structure_id")?,
@@ -106,16 +148,14 @@ pub async fn load_snapshot(db: &Db, scope: TenantScope, school_year: i64) -> Sto
                 levels: parse_levels(&r.text("levels")?).unwrap_or_default(),
             })
         })
-        .collect::<StoreResult<Vec<_>>>()?;
+        .await?;
         let users = sqlx::query(
             "SELECT id, first_name, last_name, birth_date, email, mobile, ine, aaf_id, detached_at \
              FROM users WHERE tenant_id = $1",
         )
         .bind(tenant)
-        .fetch_all(c)
-        .await?
-        .iter()
-        .map(|r| {
+        .fetch(&mut *c)
+        .map_ok_rows(|r| {
             Ok(SnapUser {
                 id: r.uuid("id")?,
                 first_name: r.text("first_name")?,
@@ -128,15 +168,13 @@ pub async fn load_snapshot(db: &Db, scope: TenantScope, school_year: i64) -> Sto
                 detached: r.opt_time("detached_at")?.is_some(),
             })
         })
-        .collect::<StoreResult<Vec<_>>>()?;
+        .await?;
         let profiles = sqlx::query(
             "SELECT user_id, structure_id, profile, source FROM user_profiles WHERE tenant_id = $1",
         )
         .bind(tenant)
-        .fetch_all(c)
-        .await?
-        .iter()
-        .map(|r| {
+        .fetch(&mut *c)
+        .map_ok_rows(|r| {
             Ok((
                 r.uuid("user_id")?,
                 r.uuid("structure_id")?,
@@ -144,15 +182,13 @@ pub async fn load_snapshot(db: &Db, scope: TenantScope, school_year: i64) -> Sto
                 source_of(&r.text("source")?)?,
             ))
         })
-        .collect::<StoreResult<Vec<_>>>()?;
+        .await?;
         let functions = sqlx::query(
             "SELECT user_id, structure_id, function, source FROM user_functions WHERE tenant_id = $1",
         )
         .bind(tenant)
-        .fetch_all(c)
-        .await?
-        .iter()
-        .map(|r| {
+        .fetch(&mut *c)
+        .map_ok_rows(|r| {
             Ok((
                 r.uuid("user_id")?,
                 r.uuid("structure_id")?,
@@ -160,7 +196,7 @@ pub async fn load_snapshot(db: &Db, scope: TenantScope, school_year: i64) -> Sto
                 source_of(&r.text("source")?)?,
             ))
         })
-        .collect::<StoreResult<Vec<_>>>()?;
+        .await?;
         let members = sqlx::query(
             "SELECT m.class_id, m.user_id, m.role, m.source FROM class_members m \
              JOIN classes c ON c.id = m.class_id \
@@ -168,10 +204,8 @@ pub async fn load_snapshot(db: &Db, scope: TenantScope, school_year: i64) -> Sto
         )
         .bind(tenant)
         .bind(school_year)
-        .fetch_all(c)
-        .await?
-        .iter()
-        .map(|r| {
+        .fetch(&mut *c)
+        .map_ok_rows(|r| {
             Ok((
                 r.uuid("class_id")?,
                 r.uuid("user_id")?,
@@ -179,15 +213,13 @@ pub async fn load_snapshot(db: &Db, scope: TenantScope, school_year: i64) -> Sto
                 source_of(&r.text("source")?)?,
             ))
         })
-        .collect::<StoreResult<Vec<_>>>()?;
+        .await?;
         let links = sqlx::query(
             "SELECT guardian_id, child_id, legal_authority, source FROM guardianships WHERE tenant_id = $1",
         )
         .bind(tenant)
-        .fetch_all(c)
-        .await?
-        .iter()
-        .map(|r| {
+        .fetch(&mut *c)
+        .map_ok_rows(|r| {
             Ok((
                 r.uuid("guardian_id")?,
                 r.uuid("child_id")?,
@@ -195,7 +227,7 @@ pub async fn load_snapshot(db: &Db, scope: TenantScope, school_year: i64) -> Sto
                 source_of(&r.text("source")?)?,
             ))
         })
-        .collect::<StoreResult<Vec<_>>>()?;
+        .await?;
         Ok::<_, StoreError>(Snapshot {
             structures,
             classes,
@@ -242,6 +274,7 @@ pub async fn apply_plan(
 ) -> StoreResult<()> {
     let tenant = scope.id();
     let at = now();
+    let backend = db.backend();
     let source = plan.source.unwrap_or(Source::Manual).code();
     let mut logins = LoginAllocator::load(db).await?;
     let new_users: Vec<(&preau_domain::provisioning::PersonData, String)> = plan
@@ -256,6 +289,7 @@ pub async fn apply_plan(
         structures.sort_by_key(|s| s.circonscription_id.is_some());
         for_rows!(
             tx,
+            backend,
             "INSERT INTO structures (id, tenant_id, kind, name, uai, commune, circonscription_id, aaf_id, created_at) VALUES",
             9,
             "",
@@ -284,6 +318,7 @@ pub async fn apply_plan(
         }
         for_rows!(
             tx,
+            backend,
             "INSERT INTO classes (id, tenant_id, structure_id, name, levels, school_year, external_id, created_at) VALUES",
             8,
             "",
@@ -314,6 +349,7 @@ pub async fn apply_plan(
         progress(ApplyStep::People, 0, total_people);
         for (i, chunk) in new_users.chunks(ROWS_PER_STATEMENT).enumerate() {
             let sql = multi_row_sql(
+                backend,
                 "INSERT INTO users (id, tenant_id, login, first_name, last_name, email, birth_date, ine, aaf_id, \
                  mobile, state, is_operator, failed_logins, created_at, updated_at) VALUES",
                 15,
@@ -384,6 +420,7 @@ pub async fn apply_plan(
         progress(ApplyStep::Attachments, 0, 1);
         for_rows!(
             tx,
+            backend,
             "DELETE FROM user_profiles WHERE (user_id, structure_id, profile) IN (VALUES",
             3,
             ")",
@@ -392,6 +429,7 @@ pub async fn apply_plan(
         );
         for_rows!(
             tx,
+            backend,
             "DELETE FROM user_functions WHERE (user_id, structure_id, function) IN (VALUES",
             3,
             ")",
@@ -400,6 +438,7 @@ pub async fn apply_plan(
         );
         for_rows!(
             tx,
+            backend,
             "DELETE FROM class_members WHERE (class_id, user_id) IN (VALUES",
             2,
             ")",
@@ -408,6 +447,7 @@ pub async fn apply_plan(
         );
         for_rows!(
             tx,
+            backend,
             "DELETE FROM guardianships WHERE (guardian_id, child_id) IN (VALUES",
             2,
             ")",
@@ -416,6 +456,7 @@ pub async fn apply_plan(
         );
         for_rows!(
             tx,
+            backend,
             "INSERT INTO user_profiles (tenant_id, user_id, structure_id, profile, source) VALUES",
             5,
             "ON CONFLICT DO NOTHING",
@@ -429,6 +470,7 @@ pub async fn apply_plan(
         );
         for_rows!(
             tx,
+            backend,
             "INSERT INTO user_functions (tenant_id, user_id, structure_id, function, source) VALUES",
             5,
             "ON CONFLICT DO NOTHING",
@@ -442,6 +484,7 @@ pub async fn apply_plan(
         );
         for_rows!(
             tx,
+            backend,
             "INSERT INTO class_members (tenant_id, class_id, user_id, role, source) VALUES",
             5,
             "ON CONFLICT (class_id, user_id) DO UPDATE SET role = excluded.role",
@@ -455,6 +498,7 @@ pub async fn apply_plan(
         );
         for_rows!(
             tx,
+            backend,
             "INSERT INTO guardianships (tenant_id, guardian_id, child_id, legal_authority, source) VALUES",
             5,
             "ON CONFLICT (guardian_id, child_id) DO UPDATE SET legal_authority = excluded.legal_authority",

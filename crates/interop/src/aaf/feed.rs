@@ -11,6 +11,7 @@ use preau_domain::provisioning::{
 use preau_domain::{ClassRole, NationalProfile};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
+use std::sync::Arc;
 
 /// The four kinds of AAF 1D files, in the order they must be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -111,8 +112,11 @@ struct Builder<'a> {
     academie: Option<String>,
     feed: Feed,
     /// Structure join key (unprefixed) → UAI
-    uai_of: HashMap<String, String>,
-    classes: BTreeMap<(String, String), (String, Vec<Level>)>,
+    uai_of: HashMap<String, Arc<str>>,
+    /// (UAI, class id) → (label, levels), and the shared key string
+    classes: BTreeMap<(Arc<str>, Arc<str>), (String, Vec<Level>)>,
+    /// The file being read, shared by its records' origins.
+    file: Arc<str>,
     /// Guardian join key → index in `feed.people`
     person_of: HashMap<String, usize>,
     /// (pupil index, guardian join key, line)
@@ -126,18 +130,20 @@ impl Builder<'_> {
         format!("{}:{}", self.academie.as_deref().unwrap_or("?"), id.trim())
     }
 
-    fn uai(&self, structure_id: &str) -> Option<String> {
+    fn uai(&mut self, structure_id: &str) -> Option<Arc<str>> {
         let id = structure_id.trim();
-        self.uai_of
-            .get(id)
-            .cloned()
-            .or_else(|| self.ctx.known_structures.get(&self.key(id)).cloned())
+        if let Some(uai) = self.uai_of.get(id) {
+            return Some(uai.clone());
+        }
+        let known: Arc<str> = Arc::from(self.ctx.known_structures.get(&self.key(id))?.as_str());
+        self.uai_of.insert(id.to_owned(), known.clone());
+        Some(known)
     }
 
-    fn reject(&mut self, file: &str, line: u64, reason: String) {
+    fn reject(&mut self, _file: &str, line: u64, reason: String) {
         self.feed.rejections.push(Rejection {
             origin: Origin {
-                file: file.to_owned(),
+                file: self.file.clone(),
                 line,
             },
             reason,
@@ -187,7 +193,8 @@ impl Builder<'_> {
         } else {
             format!("{prefix} {own}")
         };
-        self.uai_of.insert(r.id.trim().to_owned(), uai.clone());
+        self.uai_of
+            .insert(r.id.trim().to_owned(), Arc::from(uai.as_str()));
         self.feed.structures.push(FeedStructure {
             uai,
             aaf_id: Some(self.key(&r.id)),
@@ -206,7 +213,7 @@ impl Builder<'_> {
     }
 
     /// Identity fields common to the three person types.
-    fn person(&self, file: &str, r: &AafRecord, kind: PersonKind) -> Result<FeedPerson, String> {
+    fn person(&self, r: &AafRecord, kind: PersonKind) -> Result<FeedPerson, String> {
         let first = r.first("ENTPersonPrenom").unwrap_or_default();
         let last = r.first("ENTPersonNom").unwrap_or_default();
         let partial = r.operation == Operation::Modify;
@@ -225,7 +232,7 @@ impl Builder<'_> {
             .map(str::to_owned);
         Ok(FeedPerson {
             origin: Origin {
-                file: file.to_owned(),
+                file: self.file.clone(),
                 line: r.line,
             },
             kind: Some(kind),
@@ -245,7 +252,7 @@ impl Builder<'_> {
             self.feed.deletions.push(self.key(&r.id));
             return;
         }
-        let mut p = match self.person(file, r, PersonKind::Pupil) {
+        let mut p = match self.person(r, PersonKind::Pupil) {
             Ok(p) => p,
             Err(reason) => return self.reject(file, r.line, reason),
         };
@@ -263,7 +270,7 @@ impl Builder<'_> {
             && !r.has("ENTPersonStructRattach")
             && !r.has("ENTPersonClasses");
         p.keeps_links = r.operation == Operation::Modify && !r.has("ENTEleveAutoriteParentale");
-        let mut structures: Vec<String> = Vec::new();
+        let mut structures: Vec<Arc<str>> = Vec::new();
         if let Some(s) = r.first("ENTPersonStructRattach") {
             match self.uai(s) {
                 Some(uai) => structures.push(uai),
@@ -289,16 +296,20 @@ impl Builder<'_> {
                     format!("classe d'un établissement inconnu ({s})"),
                 );
             };
+            let class_key = (uai.clone(), Arc::<str>::from(id.trim()));
+            let shared: Arc<str> = match self.classes.get_key_value(&class_key) {
+                Some((k, _)) => k.1.clone(),
+                None => class_key.1.clone(),
+            };
             let entry = self
                 .classes
-                .entry((uai.clone(), id.trim().to_owned()))
+                .entry(class_key)
                 .or_insert_with(|| (label.to_owned(), Vec::new()));
             entry.1.extend(level);
             if !structures.contains(&uai) {
                 structures.push(uai.clone());
             }
-            p.classes
-                .push((uai, id.trim().to_owned(), ClassRole::Eleve));
+            p.classes.push((uai, shared, ClassRole::Eleve));
         }
         p.profiles = structures
             .into_iter()
@@ -326,7 +337,7 @@ impl Builder<'_> {
             self.contacts_without_authority += 1;
             return;
         }
-        let mut p = match self.person(file, r, PersonKind::Guardian) {
+        let mut p = match self.person(r, PersonKind::Guardian) {
             Ok(p) => p,
             Err(reason) => return self.reject(file, r.line, reason),
         };
@@ -344,7 +355,7 @@ impl Builder<'_> {
             self.feed.deletions.push(self.key(&r.id));
             return;
         }
-        let mut p = match self.person(file, r, PersonKind::Staff) {
+        let mut p = match self.person(r, PersonKind::Staff) {
             Ok(p) => p,
             Err(reason) => return self.reject(file, r.line, reason),
         };
@@ -352,9 +363,9 @@ impl Builder<'_> {
             && !r.has("ENTPersonFonctions")
             && !r.has("ENTEnsFonctionDir")
             && !r.has("ENTPersonStructRattach");
-        let add = |p: &mut FeedPerson, uai: &str, profile: NationalProfile| {
+        let add = |p: &mut FeedPerson, uai: &Arc<str>, profile: NationalProfile| {
             if !p.profiles.iter().any(|(u, pr)| u == uai && *pr == profile) {
-                p.profiles.push((uai.to_owned(), profile));
+                p.profiles.push((uai.clone(), profile));
             }
             let function = match profile {
                 NationalProfile::Enseignant => Some(Function::Enseignant),
@@ -364,7 +375,7 @@ impl Builder<'_> {
             if let Some(f) = function
                 && !p.functions.iter().any(|(u, x)| u == uai && *x == f)
             {
-                p.functions.push((uai.to_owned(), f));
+                p.functions.push((uai.clone(), f));
             }
         };
         for value in r.values("ENTPersonFonctions") {
@@ -456,7 +467,7 @@ impl Builder<'_> {
                 pupil,
                 legal_authority: true,
             });
-            let schools: Vec<String> = self.feed.people[pupil]
+            let schools: Vec<Arc<str>> = self.feed.people[pupil]
                 .profiles
                 .iter()
                 .map(|(u, _)| u.clone())
@@ -478,8 +489,8 @@ impl Builder<'_> {
             levels.sort();
             levels.dedup();
             self.feed.classes.push(FeedClass {
-                uai,
-                key,
+                uai: uai.to_string(),
+                key: key.to_string(),
                 name,
                 levels,
             });
@@ -540,6 +551,7 @@ pub fn read_files(
         },
         uai_of: HashMap::new(),
         classes: BTreeMap::new(),
+        file: Arc::from(""),
         person_of: HashMap::new(),
         authority: Vec::new(),
         wanted_guardians: HashSet::new(),
@@ -548,6 +560,7 @@ pub fn read_files(
     let mut count = 0u64;
     for (kind, input) in typed {
         let mut reader = AafReader::new(&input.name, input.reader)?;
+        b.file = Arc::from(input.name.as_str());
         while let Some(record) = reader.next_record()? {
             if b.academie.is_none() {
                 b.academie = reader

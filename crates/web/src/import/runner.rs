@@ -36,6 +36,14 @@ pub enum ImportError {
     Other(String),
 }
 
+/// Resident memory of the process in MiB (Linux), for the phase logs of large imports.
+fn rss_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096 / (1024 * 1024))
+}
+
 /// Progress of a run: (what, done, total).
 pub type Progress<'a> = &'a (dyn Fn(&str, u64, u64) + Sync);
 
@@ -47,11 +55,22 @@ async fn plan_and_apply(
     progress: Progress<'_>,
 ) -> Result<Report, ImportError> {
     progress("comparaison avec l'annuaire", 0, 1);
+    let started = std::time::Instant::now();
     let snapshot = provisioning::load_snapshot(db, scope, options.school_year).await?;
+    let loaded = started.elapsed();
+    tracing::info!(rss_mib = rss_mib(), "directory loaded");
+    // The feed and the snapshot are dropped with the closure: only the plan stays in memory.
     let plan: Plan =
-        tokio::task::spawn_blocking(move || plan(&feed, &snapshot, options.plan, Uuid::now_v7))
+        tokio::task::spawn_blocking(move || plan(feed, &snapshot, options.plan, Uuid::now_v7))
             .await
             .map_err(|e| ImportError::Other(e.to_string()))??;
+    tracing::info!(
+        snapshot_ms = loaded.as_millis() as u64,
+        rss_mib = rss_mib(),
+        plan_ms = (started.elapsed() - loaded).as_millis() as u64,
+        changes = plan.report.changes(),
+        "import planned"
+    );
     progress("comparaison avec l'annuaire", 1, 1);
     let report = plan.report.clone();
     if options.dry_run {
@@ -63,6 +82,7 @@ async fn plan_and_apply(
     if plan.is_empty() {
         return Ok(report);
     }
+    let started = std::time::Instant::now();
     provisioning::apply_plan(
         db,
         scope,
@@ -79,6 +99,11 @@ async fn plan_and_apply(
         },
     )
     .await?;
+    tracing::info!(
+        apply_ms = started.elapsed().as_millis() as u64,
+        rss_mib = rss_mib(),
+        "import applied"
+    );
     Ok(report)
 }
 
@@ -121,11 +146,18 @@ pub async fn import_aaf(
             let _ = tx.send(n);
         })
     });
+    let started = std::time::Instant::now();
     while let Some(n) = rx.recv().await {
         progress("lecture des enregistrements", n, 0);
     }
     let feed = reading
         .await
         .map_err(|e| ImportError::Other(e.to_string()))??;
+    tracing::info!(
+        read_ms = started.elapsed().as_millis() as u64,
+        people = feed.people.len(),
+        rss_mib = rss_mib(),
+        "AAF files read"
+    );
     plan_and_apply(db, scope, feed, options, progress).await
 }
