@@ -1044,3 +1044,55 @@ db_tests!(
     letters_list_every_pupil_of_a_class,
     a_teacher_adds_a_guardian_and_gives_a_new_code,
 );
+
+async fn the_aaf_drop_folder_imports_settled_sets(app: TestApp) {
+    use preau_web::import::drop::{DropConfig, take_once};
+    let drop = tempfile::tempdir().expect("tmp");
+    let config = DropConfig {
+        dir: drop.path().to_path_buf(),
+        tenant: app.fx.tenant,
+        skip_rejected: false,
+        functions: FunctionMap::default(),
+    };
+    let copy = |truncate: bool| {
+        for e in std::fs::read_dir(dataset("school").join("aaf")).expect("aaf") {
+            let e = e.expect("entry");
+            let mut bytes = std::fs::read(e.path()).expect("read");
+            if truncate && e.file_name().to_string_lossy().contains("_PersRelEleve_") {
+                bytes.truncate(bytes.len() - 100);
+            }
+            std::fs::write(drop.path().join(e.file_name()), bytes).expect("write");
+        }
+    };
+    // Files still arriving are left alone.
+    copy(false);
+    let waiting = take_once(&app.db, &config, std::time::Duration::from_secs(3600))
+        .await
+        .expect("folder");
+    assert!(waiting.is_none());
+    let before = users(&app).await;
+    let done = take_once(&app.db, &config, std::time::Duration::ZERO)
+        .await
+        .expect("folder")
+        .expect("a set was taken");
+    assert!(done.starts_with(drop.path().join("traites")));
+    let report = std::fs::read_to_string(done.join("rapport.txt")).expect("report");
+    assert!(report.starts_with("Import terminé"), "{report}");
+    assert!(users(&app).await > before);
+    // A truncated set is refused and changes nothing.
+    copy(true);
+    let after = users(&app).await;
+    let refused = take_once(&app.db, &config, std::time::Duration::ZERO)
+        .await
+        .expect("folder")
+        .expect("a set was taken");
+    assert!(refused.starts_with(drop.path().join("refuses")));
+    let report = std::fs::read_to_string(refused.join("rapport.txt")).expect("report");
+    assert!(
+        report.contains("rien n'a été modifié") && report.contains("tronqué"),
+        "{report}"
+    );
+    assert_eq!(users(&app).await, after);
+}
+
+db_tests!(the_aaf_drop_folder_imports_settled_sets);

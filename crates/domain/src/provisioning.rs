@@ -833,8 +833,16 @@ pub fn plan(
                 // Names and birth date follow the file; e-mail and mobile are only filled in,
                 // never overwritten: people may have set their own in "Mon compte".
                 let given = |given: &str| !given.trim().is_empty();
-                let first_name = if given(&p.first_name) { &p.first_name } else { &u.first_name };
-                let last_name = if given(&p.last_name) { &p.last_name } else { &u.last_name };
+                let first_name = if given(&p.first_name) {
+                    &p.first_name
+                } else {
+                    &u.first_name
+                };
+                let last_name = if given(&p.last_name) {
+                    &p.last_name
+                } else {
+                    &u.last_name
+                };
                 let birth_date = p.birth_date.or(u.birth_date);
                 let email = u.email.as_ref().or(p.email.as_ref());
                 let mobile = u.mobile.as_ref().or(p.mobile.as_ref());
@@ -1146,6 +1154,14 @@ pub fn plan(
         }
     }
 
+    // Rows in primary-key order: the database then appends to its indexes instead of
+    // touching pages all over them (measured: a third of the write time on a large import).
+    plan.add_profiles.sort_unstable();
+    plan.add_functions.sort_unstable();
+    plan.add_members.sort_unstable();
+    plan.upsert_links.sort_unstable();
+    plan.remove_functions.sort_unstable();
+    plan.remove_links.sort_unstable();
     if feed.complete
         && let Some(limit) = options.max_detach_percent
     {

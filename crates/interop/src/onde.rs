@@ -829,7 +829,11 @@ fn read_staff(uai: &str, t: &Table, feed: &mut Feed) -> Result<(), FeedError> {
                     continue;
                 }
                 match class_by_label.get(&fold_name(label)) {
-                    Some(key) => classes.push((Arc::from(uai), Arc::from(key.as_str()), ClassRole::Enseignant)),
+                    Some(key) => classes.push((
+                        Arc::from(uai),
+                        Arc::from(key.as_str()),
+                        ClassRole::Enseignant,
+                    )),
                     None => reject(
                         feed,
                         &t.file,

@@ -170,7 +170,8 @@ async fn run_task(db: &Db, task: &ImportTask) -> Result<()> {
                     _ => bail!("plusieurs territoires : précisez --tenant"),
                 },
             };
-            let functions = match function_map {
+            let function_map = function_map.clone().or_else(|| config_function_map(common));
+            let functions = match &function_map {
                 Some(path) => FunctionMap::parse(&std::fs::read_to_string(path)?)
                     .map_err(|e| anyhow::anyhow!("{} : {e}", path.display()))?,
                 None => FunctionMap::default(),
@@ -208,6 +209,13 @@ async fn run_task(db: &Db, task: &ImportTask) -> Result<()> {
         }
         Err(e) => bail!(e),
     }
+}
+
+/// The function table named in the configuration file, when the command line names none.
+fn config_function_map(common: &Common) -> Option<PathBuf> {
+    Config::load(common.config.as_deref())
+        .ok()
+        .and_then(|c| c.aaf_function_map)
 }
 
 fn counts_line(label: &str, c: &KindCounts, dry_run: bool) -> String {

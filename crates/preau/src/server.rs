@@ -89,6 +89,34 @@ pub async fn serve_with(config: Config, db: Db) -> Result<()> {
     }
     let state = AppState::new(db.clone(), web, mailer);
     preau_web::lifecycle::spawn(state.clone(), state.config.lifecycle);
+    if let Some(dir) = &config.aaf_drop_dir {
+        let tenant = match &config.aaf_drop_tenant {
+            Some(slug) => tenant_by_slug(&db, slug).await?,
+            None => match directory::list_tenants(&db).await?.as_slice() {
+                [one] => TenantScope(one.id),
+                _ => bail!(
+                    "aaf_drop_dir : précisez aaf_drop_tenant (plusieurs territoires ou aucun)"
+                ),
+            },
+        };
+        let functions = match &config.aaf_function_map {
+            Some(path) => preau_interop::aaf::FunctionMap::parse(
+                &std::fs::read_to_string(path).with_context(|| path.display().to_string())?,
+            )
+            .map_err(|e| anyhow::anyhow!("{} : {e}", path.display()))?,
+            None => preau_interop::aaf::FunctionMap::default(),
+        };
+        tracing::info!(dir = %dir.display(), "dépôt AAF surveillé");
+        preau_web::import::drop::spawn(
+            db.clone(),
+            preau_web::import::drop::DropConfig {
+                dir: dir.clone(),
+                tenant,
+                skip_rejected: config.aaf_drop_skip_rejected,
+                functions,
+            },
+        );
+    }
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("écoute sur {}", config.listen))?;

@@ -92,7 +92,10 @@ impl<'a, R, S> MapRows<'a, R> for S
 where
     S: futures_util::Stream<Item = Result<R, sqlx::Error>> + Unpin + 'a,
 {
-    async fn map_ok_rows<T>(mut self, mut f: impl FnMut(&R) -> StoreResult<T>) -> StoreResult<Vec<T>> {
+    async fn map_ok_rows<T>(
+        mut self,
+        mut f: impl FnMut(&R) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
         use futures_util::TryStreamExt;
         let mut out = Vec::new();
         while let Some(row) = self.try_next().await? {
@@ -283,6 +286,7 @@ pub async fn apply_plan(
         .map(|u| (u, logins.allocate(&u.first_name, &u.last_name)))
         .collect();
     let touched: Vec<Uuid> = plan.touched_structures.iter().copied().collect();
+    let at_start = std::time::Instant::now();
     in_write_tx!(db, |tx| {
         // Structures: circonscriptions first, so schools can point to them.
         let mut structures: Vec<_> = plan.new_structures.iter().collect();
@@ -417,6 +421,10 @@ pub async fn apply_plan(
             .execute(&mut *tx)
             .await?;
         }
+        tracing::debug!(
+            elapsed_ms = at_start.elapsed().as_millis() as u64,
+            "people written"
+        );
         progress(ApplyStep::Attachments, 0, 1);
         for_rows!(
             tx,
@@ -518,6 +526,10 @@ pub async fn apply_plan(
                 .await?;
         }
         progress(ApplyStep::Attachments, 1, 1);
+        tracing::debug!(
+            elapsed_ms = at_start.elapsed().as_millis() as u64,
+            "attachments written"
+        );
         // Every row written must belong to this tenant (ids come from this tenant's snapshot).
         let foreign = sqlx::query(
             "SELECT 1 FROM class_members m JOIN classes c ON c.id = m.class_id WHERE m.tenant_id = $1 AND c.tenant_id <> $1 \
@@ -538,6 +550,10 @@ pub async fn apply_plan(
             ApplyStep::Groups,
             touched.len() as u64,
             touched.len() as u64,
+        );
+        tracing::debug!(
+            elapsed_ms = at_start.elapsed().as_millis() as u64,
+            "groups rebuilt"
         );
         bump_directory_version!(tx, tenant);
         sqlx::query(

@@ -107,6 +107,9 @@ pub struct AafContext {
     pub functions: FunctionMap,
 }
 
+/// (UAI, class id), both shared by every pupil of the class.
+type ClassKey = (Arc<str>, Arc<str>);
+
 struct Builder<'a> {
     ctx: &'a AafContext,
     academie: Option<String>,
@@ -114,7 +117,7 @@ struct Builder<'a> {
     /// Structure join key (unprefixed) → UAI
     uai_of: HashMap<String, Arc<str>>,
     /// (UAI, class id) → (label, levels), and the shared key string
-    classes: BTreeMap<(Arc<str>, Arc<str>), (String, Vec<Level>)>,
+    classes: BTreeMap<ClassKey, (String, Vec<Level>)>,
     /// The file being read, shared by its records' origins.
     file: Arc<str>,
     /// Guardian join key → index in `feed.people`

@@ -253,6 +253,9 @@ impl<R: Read> AafReader<R> {
                         quick_xml::Error::Encoding(_) => {
                             "octets invalides pour l'encodage déclaré".to_owned()
                         }
+                        quick_xml::Error::Syntax(e) => {
+                            format!("XML mal formé ou fichier tronqué ({e})")
+                        }
                         other => format!("XML mal formé ({other})"),
                     };
                     return Err(self.fail(reason));

@@ -1,6 +1,7 @@
 //! Directory imports: the one path every import takes (command line, web upload, scheduled
 //! drop), and the directeur's pages: upload → preview (dry run) → confirm → progress.
 
+pub mod drop;
 pub mod jobs;
 pub mod pages;
 pub mod runner;
