@@ -173,6 +173,8 @@ pub struct AafReader<R: Read> {
     xml: quick_xml::Reader<Utf8Source<R>>,
     file: String,
     buf: Vec<u8>,
+    /// Buffer of the events inside a value, kept apart from the record's.
+    text_buf: Vec<u8>,
     depth: usize,
     root_seen: bool,
     done: bool,
@@ -219,6 +221,7 @@ impl<R: Read> AafReader<R> {
             xml,
             file: file.to_owned(),
             buf: Vec::with_capacity(4096),
+            text_buf: Vec::with_capacity(256),
             depth: 0,
             root_seen: false,
             done: false,
@@ -240,14 +243,22 @@ impl<R: Read> AafReader<R> {
         if self.done {
             return Ok(None);
         }
+        // Events borrow this buffer, not the reader: no copy of each event is needed.
+        let mut buf = std::mem::take(&mut self.buf);
+        let result = self.next_record_with(&mut buf);
+        self.buf = buf;
+        result
+    }
+
+    fn next_record_with(&mut self, buf: &mut Vec<u8>) -> Result<Option<AafRecord>, FeedError> {
         let mut record: Option<AafRecord> = None;
         let mut place = Place::Outside;
         let mut current_attr: Option<String> = None;
         let mut in_operational_attr = false;
         loop {
-            self.buf.clear();
-            let event = match self.xml.read_event_into(&mut self.buf) {
-                Ok(e) => e.into_owned(),
+            buf.clear();
+            let event = match self.xml.read_event_into(buf) {
+                Ok(e) => e,
                 Err(e) => {
                     let reason = match e {
                         quick_xml::Error::Encoding(_) => {
@@ -264,7 +275,7 @@ impl<R: Read> AafReader<R> {
             match event {
                 Event::Start(ref e) | Event::Empty(ref e) => {
                     let empty = matches!(event, Event::Empty(_));
-                    let name = e.local_name().into_inner().to_owned();
+                    let name = e.local_name().into_inner();
                     if self.depth == 0 {
                         if name != "ficAlimMENESR" {
                             return Err(self.fail(format!(
@@ -273,7 +284,7 @@ impl<R: Read> AafReader<R> {
                         }
                         self.root_seen = true;
                     } else if self.depth == 1 {
-                        let operation = match name.as_str() {
+                        let operation = match name {
                             "addRequest" => Operation::Add,
                             "modifyRequest" => Operation::Modify,
                             "deleteRequest" => Operation::Delete,
@@ -289,7 +300,7 @@ impl<R: Read> AafReader<R> {
                             line: self.line(),
                         });
                     } else if let Some(r) = record.as_mut() {
-                        match name.as_str() {
+                        match name {
                             "operationalAttributes" => place = Place::Operational,
                             "identifier" => place = Place::Identifier,
                             "attributes" | "modifications" => place = Place::Attributes,
@@ -311,10 +322,14 @@ impl<R: Read> AafReader<R> {
                                 }
                             }
                             "id" | "value" => {
+                                let element = if name == "id" { "id" } else { "value" };
                                 let value = if empty {
                                     String::new()
                                 } else {
-                                    self.collect_text(&name)?
+                                    let mut text_buf = std::mem::take(&mut self.text_buf);
+                                    let value = self.collect_text(element, &mut text_buf);
+                                    self.text_buf = text_buf;
+                                    value?
                                 };
                                 Self::end_value(
                                     r,
@@ -334,8 +349,8 @@ impl<R: Read> AafReader<R> {
                 }
                 Event::End(ref e) => {
                     self.depth = self.depth.saturating_sub(1);
-                    let name = e.local_name().into_inner().to_owned();
-                    match name.as_str() {
+                    let name = e.local_name().into_inner();
+                    match name {
                         "operationalAttributes" | "identifier" | "attributes" | "modifications" => {
                             place = Place::Outside
                         }
@@ -379,12 +394,12 @@ impl<R: Read> AafReader<R> {
     }
 
     /// Reads the text of a `<value>` or `<id>` up to its end tag, resolving entities.
-    fn collect_text(&mut self, element: &str) -> Result<String, FeedError> {
+    fn collect_text(&mut self, element: &str, buf: &mut Vec<u8>) -> Result<String, FeedError> {
         let mut value = String::new();
         loop {
-            self.buf.clear();
-            let event = match self.xml.read_event_into(&mut self.buf) {
-                Ok(e) => e.into_owned(),
+            buf.clear();
+            let event = match self.xml.read_event_into(buf) {
+                Ok(e) => e,
                 Err(e) => return Err(self.fail(format!("XML mal formé ({e})"))),
             };
             match event {

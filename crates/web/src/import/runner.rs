@@ -2,7 +2,7 @@
 //! with rejected rows writes nothing unless asked to skip them; a plan that fails to apply
 //! leaves the directory as it was (one transaction).
 
-use preau_domain::provisioning::{Feed, Plan, PlanError, PlanOptions, Report, plan};
+use preau_domain::provisioning::{Feed, Plan, PlanError, PlanOptions, Report, Snapshot, plan};
 use preau_interop::FeedError;
 use preau_interop::aaf::{AafContext, AafInput, FunctionMap, read_files};
 use preau_interop::onde::{OndeFile, read_school};
@@ -51,12 +51,16 @@ async fn plan_and_apply(
     db: &Db,
     scope: TenantScope,
     feed: Feed,
+    snapshot: Option<Snapshot>,
     options: ImportOptions,
     progress: Progress<'_>,
 ) -> Result<Report, ImportError> {
     progress("comparaison avec l'annuaire", 0, 1);
     let started = std::time::Instant::now();
-    let snapshot = provisioning::load_snapshot(db, scope, options.school_year).await?;
+    let snapshot = match snapshot {
+        Some(s) => s,
+        None => provisioning::load_snapshot(db, scope, options.school_year).await?,
+    };
     let loaded = started.elapsed();
     tracing::info!(rss_mib = rss_mib(), "directory loaded");
     // The feed and the snapshot are dropped with the closure: only the plan stays in memory.
@@ -122,7 +126,7 @@ pub async fn import_onde(
         .await
         .map_err(|e| ImportError::Other(e.to_string()))??;
     progress("lecture des fichiers", 1, 1);
-    plan_and_apply(db, scope, feed, options, progress).await
+    plan_and_apply(db, scope, feed, None, options, progress).await
 }
 
 /// Imports a set of AAF files (a complete export or an incremental one).
@@ -147,17 +151,30 @@ pub async fn import_aaf(
         })
     });
     let started = std::time::Instant::now();
-    while let Some(n) = rx.recv().await {
-        progress("lecture des enregistrements", n, 0);
-    }
+    // The directory is loaded while the files are read: one core each.
+    let directory = async {
+        let snapshot = provisioning::load_snapshot(db, scope, options.school_year).await;
+        tracing::info!(
+            snapshot_ms = started.elapsed().as_millis() as u64,
+            "directory loaded"
+        );
+        snapshot
+    };
+    let progress_done = async {
+        while let Some(n) = rx.recv().await {
+            progress("lecture des enregistrements", n, 0);
+        }
+    };
+    let (snapshot, ()) = tokio::join!(directory, progress_done);
     let feed = reading
         .await
         .map_err(|e| ImportError::Other(e.to_string()))??;
+    let snapshot = snapshot?;
     tracing::info!(
         read_ms = started.elapsed().as_millis() as u64,
         people = feed.people.len(),
         rss_mib = rss_mib(),
         "AAF files read"
     );
-    plan_and_apply(db, scope, feed, options, progress).await
+    plan_and_apply(db, scope, feed, Some(snapshot), options, progress).await
 }
