@@ -14,10 +14,21 @@ fuzz_target!(|data: &[u8]| {
     let (eleves, rest) = data.split_at(split);
     let responsables = rest.get(6..).unwrap_or_default();
     let files = [
-        OndeFile { name: "eleves.csv".into(), bytes: eleves.to_vec() },
-        OndeFile { name: "responsables.csv".into(), bytes: responsables.to_vec() },
+        OndeFile {
+            name: "eleves.csv".into(),
+            bytes: eleves.to_vec(),
+        },
+        OndeFile {
+            name: "responsables.csv".into(),
+            bytes: responsables.to_vec(),
+        },
     ];
     if let Ok(feed) = read_school("0990001A", &files) {
-        let _ = plan(feed, &Snapshot::default(), PlanOptions::default(), uuid::Uuid::new_v4);
+        let _ = plan(
+            feed,
+            &Snapshot::default(),
+            PlanOptions::default(),
+            uuid::Uuid::new_v4,
+        );
     }
 });

@@ -72,8 +72,23 @@ impl Tr {
     pub fn has(&self, key: &str) -> bool {
         // Messages with arguments only format when given them; offer every name we use.
         let args: HashMap<Cow<'static, str>, FluentValue> = [
-            "children", "class", "code", "count", "date", "file", "guardian", "guardians",
-            "link", "login", "min", "minutes", "name", "pupil", "pupils", "school", "year",
+            "children",
+            "class",
+            "code",
+            "count",
+            "date",
+            "file",
+            "guardian",
+            "guardians",
+            "link",
+            "login",
+            "min",
+            "minutes",
+            "name",
+            "pupil",
+            "pupils",
+            "school",
+            "year",
             "years",
         ]
         .into_iter()
