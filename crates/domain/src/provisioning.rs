@@ -957,6 +957,8 @@ pub fn plan(
             }
         }
     }
+    // Each kind of row's sets are dropped once compared: an académie's are tens of MB each.
+    drop((want_profiles, have_profiles));
     let have_functions: HashSet<(Uuid, Uuid, Function)> = snap
         .functions
         .iter()
@@ -977,6 +979,7 @@ pub fn plan(
             }
         }
     }
+    drop((want_functions, have_functions));
     let have_members: HashMap<(Uuid, Uuid), (ClassRole, Source)> = snap
         .members
         .iter()
@@ -1002,6 +1005,7 @@ pub fn plan(
             }
         }
     }
+    drop((want_members, have_members));
     // Guardianships: per pupil of the file, the guardians the file names.
     let mut want_links: HashMap<(Uuid, Uuid), bool> = HashMap::new();
     for l in &feed.links {
