@@ -107,11 +107,10 @@ impl Actor {
 
     /// Resetting a pupil's password: a teacher of one of the pupil's classes, or an administrator.
     pub fn may_reset_pupil_password(&self, place: Place, pupil_classes: &[Uuid]) -> bool {
-        self.may_admin_structure(place)
-            || (self.in_tenant(place.tenant_id)
-                && pupil_classes
-                    .iter()
-                    .any(|c| self.taught_classes.contains(c)))
+        pupil_classes
+            .iter()
+            .any(|c| self.may_manage_class(place, *c))
+            || self.may_admin_structure(place)
     }
 
     /// A guardian sees only their own children.

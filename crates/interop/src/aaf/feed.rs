@@ -143,7 +143,7 @@ impl Builder<'_> {
         Some(known)
     }
 
-    fn reject(&mut self, _file: &str, line: u64, reason: String) {
+    fn reject(&mut self, line: u64, reason: String) {
         self.feed.rejections.push(Rejection {
             origin: Origin {
                 file: self.file.clone(),
@@ -162,11 +162,11 @@ impl Builder<'_> {
             return;
         }
         let Some(uai) = r.first("ENTStructureUAI").map(str::to_ascii_uppercase) else {
-            self.reject(file, r.line, format!("établissement {} sans UAI", r.id));
+            self.reject(r.line, format!("établissement {} sans UAI", r.id));
             return;
         };
         if !is_valid_uai(&uai) {
-            self.reject(file, r.line, format!("UAI invalide « {uai} »"));
+            self.reject(r.line, format!("UAI invalide « {uai} »"));
             return;
         }
         let type_label = r
@@ -250,19 +250,19 @@ impl Builder<'_> {
         })
     }
 
-    fn pupil(&mut self, file: &str, r: &AafRecord) {
+    fn pupil(&mut self, r: &AafRecord) {
         if r.operation == Operation::Delete {
             self.feed.deletions.push(self.key(&r.id));
             return;
         }
         let mut p = match self.person(r, PersonKind::Pupil) {
             Ok(p) => p,
-            Err(reason) => return self.reject(file, r.line, reason),
+            Err(reason) => return self.reject(r.line, reason),
         };
         if let Some(raw) = r.first("ENTEleveINE") {
             match normalize_ine(raw) {
                 Some(ine) => p.ine = Some(ine),
-                None => return self.reject(file, r.line, format!("INE invalide « {raw} »")),
+                None => return self.reject(r.line, format!("INE invalide « {raw} »")),
             }
         }
         let level = r
@@ -278,11 +278,8 @@ impl Builder<'_> {
             match self.uai(s) {
                 Some(uai) => structures.push(uai),
                 None => {
-                    return self.reject(
-                        file,
-                        r.line,
-                        format!("établissement de rattachement {s} inconnu"),
-                    );
+                    return self
+                        .reject(r.line, format!("établissement de rattachement {s} inconnu"));
                 }
             }
         }
@@ -293,11 +290,7 @@ impl Builder<'_> {
             };
             let label = fields.get(4).map_or(*id, |l| l.trim());
             let Some(uai) = self.uai(s) else {
-                return self.reject(
-                    file,
-                    r.line,
-                    format!("classe d'un établissement inconnu ({s})"),
-                );
+                return self.reject(r.line, format!("classe d'un établissement inconnu ({s})"));
             };
             let class_key = (uai.clone(), Arc::<str>::from(id.trim()));
             let shared: Arc<str> = match self.classes.get_key_value(&class_key) {
@@ -330,7 +323,7 @@ impl Builder<'_> {
         self.feed.people.push(p);
     }
 
-    fn guardian(&mut self, file: &str, r: &AafRecord) {
+    fn guardian(&mut self, r: &AafRecord) {
         if r.operation == Operation::Delete {
             self.feed.deletions.push(self.key(&r.id));
             return;
@@ -342,7 +335,7 @@ impl Builder<'_> {
         }
         let mut p = match self.person(r, PersonKind::Guardian) {
             Ok(p) => p,
-            Err(reason) => return self.reject(file, r.line, reason),
+            Err(reason) => return self.reject(r.line, reason),
         };
         p.mobile = r
             .first("ENTPersRelEleveTelMobile")
@@ -360,7 +353,7 @@ impl Builder<'_> {
         }
         let mut p = match self.person(r, PersonKind::Staff) {
             Ok(p) => p,
-            Err(reason) => return self.reject(file, r.line, reason),
+            Err(reason) => return self.reject(r.line, reason),
         };
         p.keeps_attachments = r.operation == Operation::Modify
             && !r.has("ENTPersonFonctions")
@@ -400,7 +393,7 @@ impl Builder<'_> {
                         "code de fonction « {} » absent de la table de correspondance : fonction ignorée",
                         code.trim()
                     );
-                    self.reject(file, r.line, reason);
+                    self.reject(r.line, reason);
                 }
             }
         }
@@ -427,7 +420,6 @@ impl Builder<'_> {
         }
         if p.profiles.is_empty() && !p.keeps_attachments {
             return self.reject(
-                file,
                 r.line,
                 format!("personnel {} sans établissement connu", r.id),
             );
@@ -581,8 +573,8 @@ pub fn read_files(
             }
             match kind {
                 AafType::EtabEducNat => b.structure(&input.name, &record),
-                AafType::Eleve => b.pupil(&input.name, &record),
-                AafType::PersRelEleve => b.guardian(&input.name, &record),
+                AafType::Eleve => b.pupil(&record),
+                AafType::PersRelEleve => b.guardian(&record),
                 AafType::PersEducNat => b.staff(&input.name, &record),
             }
             count += 1;

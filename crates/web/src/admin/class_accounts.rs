@@ -136,7 +136,7 @@ pub async fn add_guardian(
     let guardian = if existing.is_empty() {
         let name_ok = |n: &str| !n.trim().is_empty() && n.len() <= 100;
         let email = form.email.trim();
-        let email_ok = email.is_empty() || preau_interop::onde::normalize_email(email).is_some();
+        let email_ok = email.is_empty() || super::users::looks_like_email(email);
         if !name_ok(&form.first_name) || !name_ok(&form.last_name) || !email_ok {
             let error = t.get("class-guardian-error-name");
             return render_teacher_class(&state, &who, csrf, class_id, None, Some(error)).await;

@@ -112,7 +112,7 @@ pub struct NewUserForm {
     class_id: String,
 }
 
-fn looks_like_email(s: &str) -> bool {
+pub(crate) fn looks_like_email(s: &str) -> bool {
     let s = s.trim();
     s.len() <= 254
         && s.split_once('@').is_some_and(|(a, b)| {

@@ -36,12 +36,18 @@ pub fn remove_run_files(dir: &str) {
     }
 }
 
-pub fn options(run: &ImportRun, dry_run: bool, school_year: i64) -> ImportOptions {
+/// The options of a web run: its author, the choice made at confirmation, preview or not.
+pub fn options(
+    actor: Option<uuid::Uuid>,
+    skip_rejected: bool,
+    dry_run: bool,
+    school_year: i64,
+) -> ImportOptions {
     ImportOptions {
         dry_run,
-        skip_rejected: run.skip_rejected,
+        skip_rejected,
         plan: PlanOptions::default(),
-        actor: run.created_by,
+        actor,
         school_year,
     }
 }
@@ -92,7 +98,7 @@ async fn run_onde(state: &AppState, run: ImportRun) -> Result<(), ImportError> {
         scope,
         &uai,
         files,
-        options(&run, false, year),
+        options(run.created_by, run.skip_rejected, false, year),
         &record,
     )
     .await;

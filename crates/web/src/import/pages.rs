@@ -171,22 +171,6 @@ pub async fn upload(
         return Ok(unprocessable(html));
     }
     let files = read_run_files(&dir).map_err(|e| AppError::Internal(e.to_string()))?;
-    let preview = ImportRun {
-        id: run_id,
-        tenant_id: scope.id(),
-        structure_id: Some(structure_id),
-        kind: RunKind::Onde,
-        state: RunState::Preview,
-        skip_rejected: false,
-        files_dir: dir_text.clone(),
-        created_by: Some(who.user.id),
-        created_at: preau_store::now(),
-        finished_at: None,
-        progress: 0,
-        total: 0,
-        report: None,
-        error: None,
-    };
     let uai = structure.uai.clone().unwrap_or_default();
     let quiet = |_: &str, _: u64, _: u64| {};
     let outcome = import_onde(
@@ -195,7 +179,8 @@ pub async fn upload(
         &uai,
         files,
         jobs::options(
-            &preview,
+            Some(who.user.id),
+            false,
             true,
             directory::school_year(&state.db, scope).await?,
         ),
