@@ -61,6 +61,12 @@ impl LoginAllocator {
     }
 }
 
+/// Finds a row of tenant `$1` pointing to another tenant's class, structure or child: written
+/// batches and imports check, before committing, that none was made.
+pub(crate) const FOREIGN_ROWS: &str = "SELECT 1 FROM class_members m JOIN classes c ON c.id = m.class_id WHERE m.tenant_id = $1 AND c.tenant_id <> $1 \
+     UNION ALL SELECT 1 FROM user_profiles p JOIN structures s ON s.id = p.structure_id WHERE p.tenant_id = $1 AND s.tenant_id <> $1 \
+     UNION ALL SELECT 1 FROM guardianships g JOIN users u ON u.id = g.child_id WHERE g.tenant_id = $1 AND u.tenant_id <> $1 LIMIT 1";
+
 /// Writes the batch in one transaction; any error leaves the database as it was.
 pub async fn apply(db: &Db, scope: TenantScope, batch: &DirectoryBatch) -> StoreResult<()> {
     let at = now();
@@ -131,14 +137,10 @@ pub async fn apply(db: &Db, scope: TenantScope, batch: &DirectoryBatch) -> Store
                 .await?;
         }
         // Rows of another tenant cannot be referenced: every id above must be this tenant's.
-        let foreign = sqlx::query(
-            "SELECT 1 FROM class_members m JOIN classes c ON c.id = m.class_id WHERE m.tenant_id = $1 AND c.tenant_id <> $1 \
-             UNION ALL SELECT 1 FROM user_profiles p JOIN structures s ON s.id = p.structure_id WHERE p.tenant_id = $1 AND s.tenant_id <> $1 \
-             UNION ALL SELECT 1 FROM guardianships g JOIN users u ON u.id = g.child_id WHERE g.tenant_id = $1 AND u.tenant_id <> $1",
-        )
-        .bind(tenant)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let foreign = sqlx::query(FOREIGN_ROWS)
+            .bind(tenant)
+            .fetch_optional(&mut *tx)
+            .await?;
         if foreign.is_some() {
             return Err(StoreError::NotFound);
         }

@@ -531,14 +531,10 @@ pub async fn apply_plan(
             "attachments written"
         );
         // Every row written must belong to this tenant (ids come from this tenant's snapshot).
-        let foreign = sqlx::query(
-            "SELECT 1 FROM class_members m JOIN classes c ON c.id = m.class_id WHERE m.tenant_id = $1 AND c.tenant_id <> $1 \
-             UNION ALL SELECT 1 FROM user_profiles p JOIN structures s ON s.id = p.structure_id WHERE p.tenant_id = $1 AND s.tenant_id <> $1 \
-             UNION ALL SELECT 1 FROM guardianships g JOIN users u ON u.id = g.child_id WHERE g.tenant_id = $1 AND u.tenant_id <> $1 LIMIT 1",
-        )
-        .bind(tenant)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let foreign = sqlx::query(crate::batch::FOREIGN_ROWS)
+            .bind(tenant)
+            .fetch_optional(&mut *tx)
+            .await?;
         if foreign.is_some() {
             return Err(StoreError::NotFound);
         }
