@@ -43,6 +43,10 @@ impl Source {
 }
 
 /// Where a record was read: file name and line, for reports.
+/// Short texts of people (names, keys, phone numbers) are kept inline, without a heap
+/// allocation each: an académie's import holds millions of them.
+pub type Text = compact_str::CompactString;
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Origin {
     /// Shared by every record of a file (an académie's file holds 10,000 of them).
@@ -91,15 +95,15 @@ pub struct FeedPerson {
     pub origin: Origin,
     pub kind: Option<PersonKind>,
     /// Académie-prefixed join key, e.g. `99:1000015` (AAF only).
-    pub aaf_id: Option<String>,
-    pub ine: Option<String>,
-    pub first_name: String,
-    pub last_name: String,
+    pub aaf_id: Option<Text>,
+    pub ine: Option<Text>,
+    pub first_name: Text,
+    pub last_name: Text,
     /// Birth name when the usage name differs (guardians' married names).
-    pub birth_name: Option<String>,
+    pub birth_name: Option<Text>,
     pub birth_date: Option<NaiveDate>,
-    pub email: Option<String>,
-    pub mobile: Option<String>,
+    pub email: Option<Text>,
+    pub mobile: Option<Text>,
     /// (UAI, profile). UAI and class keys are shared strings: hundreds of thousands of
     /// people point to a few thousand schools and classes.
     pub profiles: Vec<(Arc<str>, NationalProfile)>,
@@ -176,13 +180,13 @@ pub struct SnapClass {
 #[derive(Clone, Debug, Default)]
 pub struct SnapUser {
     pub id: Uuid,
-    pub first_name: String,
-    pub last_name: String,
+    pub first_name: Text,
+    pub last_name: Text,
     pub birth_date: Option<NaiveDate>,
-    pub email: Option<String>,
-    pub mobile: Option<String>,
-    pub ine: Option<String>,
-    pub aaf_id: Option<String>,
+    pub email: Option<Text>,
+    pub mobile: Option<Text>,
+    pub ine: Option<Text>,
+    pub aaf_id: Option<Text>,
     pub detached: bool,
 }
 
@@ -236,13 +240,13 @@ pub struct ClassUpdate {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PersonData {
     pub id: Uuid,
-    pub first_name: String,
-    pub last_name: String,
+    pub first_name: Text,
+    pub last_name: Text,
     pub birth_date: Option<NaiveDate>,
-    pub email: Option<String>,
-    pub mobile: Option<String>,
-    pub ine: Option<String>,
-    pub aaf_id: Option<String>,
+    pub email: Option<Text>,
+    pub mobile: Option<Text>,
+    pub ine: Option<Text>,
+    pub aaf_id: Option<Text>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -339,10 +343,48 @@ fn same_person_name(a_first: &str, a_last: &str, b_first: &str, b_last: &str) ->
     name_key(a_first) == name_key(b_first) && name_key(a_last) == name_key(b_last)
 }
 
-fn norm_email(e: &Option<String>) -> Option<String> {
+fn norm_email(e: &Option<Text>) -> Option<String> {
     e.as_deref()
         .map(|e| e.trim().to_lowercase())
         .filter(|e| !e.is_empty())
+}
+
+/// Rows grouped by a user id, in one allocation rather than one small vector per person.
+struct Grouped<T> {
+    rows: Vec<T>,
+    span: HashMap<Uuid, (u32, u32)>,
+}
+
+impl<T: Copy> Grouped<T> {
+    fn new<R>(source: &[R], split: impl Fn(&R) -> (Uuid, T)) -> Self {
+        let mut order: Vec<u32> = (0..source.len() as u32).collect();
+        order.sort_by_key(|&i| split(&source[i as usize]).0);
+        let mut grouped = Grouped {
+            rows: Vec::with_capacity(source.len()),
+            span: HashMap::new(),
+        };
+        for i in order {
+            let (key, row) = split(&source[i as usize]);
+            let at = grouped.rows.len() as u32;
+            grouped
+                .span
+                .entry(key)
+                .and_modify(|(_, n)| *n += 1)
+                .or_insert((at, 1));
+            grouped.rows.push(row);
+        }
+        grouped
+    }
+
+    fn of(&self, key: Uuid) -> &[T] {
+        self.span
+            .get(&key)
+            .map_or(&[], |&(at, n)| &self.rows[at as usize..(at + n) as usize])
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (Uuid, &[T])> {
+        self.span.keys().map(|&k| (k, self.of(k)))
+    }
 }
 
 /// Indexes of the snapshot, built once per plan.
@@ -355,9 +397,10 @@ struct Index<'a> {
     by_name: std::cell::OnceCell<HashMap<(String, String), Vec<usize>>>,
     user_pos: HashMap<Uuid, usize>,
     structure_by_uai: HashMap<&'a str, &'a SnapStructure>,
-    /// user → structures where they hold each profile
-    profiles_of: HashMap<Uuid, Vec<(Uuid, NationalProfile, Source)>>,
-    guardians_of: HashMap<Uuid, Vec<Uuid>>,
+    /// user → (structure, profile, source)
+    profiles_of: Grouped<(Uuid, NationalProfile, Source)>,
+    /// child → (guardian, legal authority, source)
+    guardians_of: Grouped<(Uuid, bool, Source)>,
 }
 
 impl<'a> Index<'a> {
@@ -370,8 +413,8 @@ impl<'a> Index<'a> {
             by_name: std::cell::OnceCell::new(),
             user_pos: HashMap::with_capacity(snap.users.len()),
             structure_by_uai: HashMap::new(),
-            profiles_of: HashMap::with_capacity(snap.users.len()),
-            guardians_of: HashMap::new(),
+            profiles_of: Grouped::new(&snap.profiles, |&(u, s, p, src)| (u, (s, p, src))),
+            guardians_of: Grouped::new(&snap.links, |&(g, c, legal, src)| (c, (g, legal, src))),
         };
         for (i, u) in snap.users.iter().enumerate() {
             ix.user_pos.insert(u.id, i);
@@ -386,15 +429,6 @@ impl<'a> Index<'a> {
             if let Some(uai) = &s.uai {
                 ix.structure_by_uai.insert(uai, s);
             }
-        }
-        for &(user, structure, profile, source) in &snap.profiles {
-            ix.profiles_of
-                .entry(user)
-                .or_default()
-                .push((structure, profile, source));
-        }
-        for &(guardian, child, _, _) in &snap.links {
-            ix.guardians_of.entry(child).or_default().push(guardian);
         }
         ix
     }
@@ -427,11 +461,24 @@ impl<'a> Index<'a> {
         })
     }
 
+    /// The (structure, profile, source) rows of a user.
+    fn profiles_of(&self, user: Uuid) -> &[(Uuid, NationalProfile, Source)] {
+        self.profiles_of.of(user)
+    }
+
+    /// The guardian ↔ child link as it stands: (legal authority, source).
+    fn link(&self, guardian: Uuid, child: Uuid) -> Option<(bool, Source)> {
+        self.guardians_of
+            .of(child)
+            .iter()
+            .find(|(g, _, _)| *g == guardian)
+            .map(|&(_, legal, src)| (legal, src))
+    }
+
     fn holds(&self, user: Uuid, profile: NationalProfile, structure: Option<Uuid>) -> bool {
-        self.profiles_of.get(&user).is_some_and(|ps| {
-            ps.iter()
-                .any(|&(s, p, _)| p == profile && structure.is_none_or(|want| want == s))
-        })
+        self.profiles_of(user)
+            .iter()
+            .any(|&(s, p, _)| p == profile && structure.is_none_or(|want| want == s))
     }
 }
 
@@ -501,9 +548,7 @@ fn match_people(feed: &Feed, ix: &Index<'_>, scope: &HashSet<Uuid>) -> Vec<Optio
                         .collect();
                     let of_children = |pos: &&usize| {
                         let id = ix.user(**pos).id;
-                        child_ids
-                            .iter()
-                            .any(|c| ix.guardians_of.get(c).is_some_and(|gs| gs.contains(&id)))
+                        child_ids.iter().any(|c| ix.link(id, *c).is_some())
                     };
                     let email = norm_email(&p.email);
                     by_name
@@ -534,18 +579,18 @@ fn match_people(feed: &Feed, ix: &Index<'_>, scope: &HashSet<Uuid>) -> Vec<Optio
                                     &u.last_name,
                                     &p.first_name,
                                     &p.last_name,
-                                ) || ix.profiles_of.get(&u.id).is_some_and(|ps| {
-                                    ps.iter().any(|(_, pr, _)| pr.is_school_staff())
-                                })
+                                ) || ix
+                                    .profiles_of(u.id)
+                                    .iter()
+                                    .any(|(_, pr, _)| pr.is_school_staff())
                             })
                         })
                         .or_else(|| {
                             by_name.iter().filter(free).find(|pos| {
                                 let u = ix.user(**pos);
-                                ix.profiles_of.get(&u.id).is_some_and(|ps| {
-                                    ps.iter()
-                                        .any(|(s, pr, _)| pr.is_school_staff() && scope.contains(s))
-                                })
+                                ix.profiles_of(u.id)
+                                    .iter()
+                                    .any(|(s, pr, _)| pr.is_school_staff() && scope.contains(s))
                             })
                         })
                         .copied()
@@ -702,10 +747,8 @@ pub fn plan(
             known += 1;
             let id = ix.user(*pos).id;
             let schools: Vec<Uuid> = ix
-                .profiles_of
-                .get(&id)
-                .into_iter()
-                .flatten()
+                .profiles_of(id)
+                .iter()
                 .filter(|(_, p, _)| *p == NationalProfile::Eleve)
                 .map(|(s, _, _)| *s)
                 .collect();
@@ -885,18 +928,12 @@ pub fn plan(
         .filter(|(_, id)| !id.is_nil())
         .map(|(i, id)| (*id, i))
         .collect();
-    let mut want_profiles: HashSet<(Uuid, Uuid, NationalProfile)> = HashSet::new();
     let mut want_functions: HashSet<(Uuid, Uuid, Function)> = HashSet::new();
     let mut want_members: HashMap<(Uuid, Uuid), ClassRole> = HashMap::new();
     for (i, p) in feed.people.iter().enumerate() {
         let id = person_id[i];
         if id.is_nil() {
             continue;
-        }
-        for (uai, profile) in &p.profiles {
-            if let Some(s) = structure_of.get(&**uai) {
-                want_profiles.insert((id, *s, *profile));
-            }
         }
         for (uai, function) in &p.functions {
             if let Some(s) = structure_of.get(&**uai) {
@@ -914,11 +951,7 @@ pub fn plan(
     }
     let any_source = |s: Source| s == source;
     let kind_of = |user: Uuid| -> PersonKind {
-        let rows = ix
-            .profiles_of
-            .get(&user)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let rows = ix.profiles_of(user);
         if rows.iter().any(|(_, p, _)| *p == NationalProfile::Eleve) {
             PersonKind::Pupil
         } else if rows.iter().any(|(_, p, _)| *p == NationalProfile::Tuteur) {
@@ -933,32 +966,43 @@ pub fn plan(
         Some(&i) => !feed.people[i].keeps_attachments,
         None => feed.complete && !feed.uncovered.contains(&kind_of(*user)),
     };
-    let have_profiles: HashSet<(Uuid, Uuid, NationalProfile)> = snap
-        .profiles
-        .iter()
-        .filter(|(u, s, _, _)| scope.contains(s) || in_feed.contains_key(u))
-        .map(|&(u, s, p, _)| (u, s, p))
-        .collect();
-    for row in owned(&snap.profiles, |(u, s, _, src)| {
+    // Profiles are compared through the feed's own lists and the index, without sets: they
+    // are the most numerous rows (one per person and school).
+    let wants_profile = |u: Uuid, s: Uuid, profile: NationalProfile| {
+        in_feed.get(&u).is_some_and(|&i| {
+            feed.people[i]
+                .profiles
+                .iter()
+                .any(|(uai, x)| *x == profile && structure_of.get(&**uai) == Some(&s))
+        })
+    };
+    for (u, s, p, _) in owned(&snap.profiles, |(u, s, _, src)| {
         scope.contains(s) && any_source(*src) && removable(u)
     }) {
-        let (u, s, p, _) = row;
-        if !want_profiles.contains(&(u, s, p)) {
+        if !wants_profile(u, s, p) {
             plan.remove_profiles.push((u, s, p));
             plan.touched_structures.insert(s);
         }
     }
-    for &(u, s, p) in &want_profiles {
-        if !have_profiles.contains(&(u, s, p)) {
-            plan.add_profiles.push((u, s, p));
-            plan.touched_structures.insert(s);
-            if let Some(&i) = in_feed.get(&u) {
+    for (i, p) in feed.people.iter().enumerate() {
+        let id = person_id[i];
+        if id.is_nil() {
+            continue;
+        }
+        for (k, (uai, profile)) in p.profiles.iter().enumerate() {
+            let Some(&s) = structure_of.get(&**uai) else {
+                continue;
+            };
+            let listed_before = p.profiles[..k]
+                .iter()
+                .any(|(u2, p2)| p2 == profile && structure_of.get(&**u2) == Some(&s));
+            if !listed_before && !ix.holds(id, *profile, Some(s)) {
+                plan.add_profiles.push((id, s, *profile));
+                plan.touched_structures.insert(s);
                 changed_people[i] = true;
             }
         }
     }
-    // Each kind of row's sets are dropped once compared: an académie's are tens of MB each.
-    drop((want_profiles, have_profiles));
     let have_functions: HashSet<(Uuid, Uuid, Function)> = snap
         .functions
         .iter()
@@ -1014,11 +1058,6 @@ pub fn plan(
             want_links.insert((g, c), l.legal_authority);
         }
     }
-    let have_links: HashMap<(Uuid, Uuid), (bool, Source)> = snap
-        .links
-        .iter()
-        .map(|&(g, c, legal, s)| ((g, c), (legal, s)))
-        .collect();
     let pupils_in_feed: HashSet<Uuid> = feed
         .people
         .iter()
@@ -1033,7 +1072,7 @@ pub fn plan(
         }
     }
     for (&(g, c), &legal) in &want_links {
-        if have_links.get(&(g, c)).map(|(l, _)| *l) != Some(legal) {
+        if ix.link(g, c).map(|(l, _)| l) != Some(legal) {
             plan.upsert_links.push((g, c, legal));
             plan.report.links_added += 1;
         }
@@ -1082,20 +1121,20 @@ pub fn plan(
     let added_for: HashSet<Uuid> = plan.add_profiles.iter().map(|(u, _, _)| *u).collect();
     let mut owned_users: HashSet<Uuid> = HashSet::new();
     let mut leaving: BTreeSet<Uuid> = BTreeSet::new();
-    for (user, rows) in &ix.profiles_of {
+    for (user, rows) in ix.profiles_of.iter() {
         if !rows
             .iter()
             .any(|(s, _, src)| any_source(*src) && scope.contains(s))
         {
             continue;
         }
-        owned_users.insert(*user);
+        owned_users.insert(user);
         let keeps_one = rows
             .iter()
-            .any(|&(s, p, _)| !removed_profiles.contains(&(*user, s, p)))
-            || added_for.contains(user);
+            .any(|&(s, p, _)| !removed_profiles.contains(&(user, s, p)))
+            || added_for.contains(&user);
         if !keeps_one {
-            leaving.insert(*user);
+            leaving.insert(user);
         }
     }
     for user in &deleted {

@@ -13,6 +13,7 @@ use preau_domain::directory::{Function, Level, StructureKind};
 use preau_domain::login::fold_name;
 use preau_domain::provisioning::{
     Feed, FeedClass, FeedLink, FeedPerson, FeedStructure, Origin, PersonKind, Rejection, Source,
+    Text,
 };
 use preau_domain::{ClassRole, NationalProfile};
 use std::collections::{BTreeMap, HashMap};
@@ -608,10 +609,10 @@ fn read_pupils(uai: &str, t: &Table, feed: &mut Feed) -> Result<Vec<Pupil>, Feed
                 line,
             },
             kind: Some(PersonKind::Pupil),
-            ine: ine_value,
-            first_name: f.to_owned(),
-            last_name: if usage_name.is_empty() { l } else { usage_name }.to_owned(),
-            birth_name: (!usage_name.is_empty()).then(|| l.to_owned()),
+            ine: ine_value.map(Text::from),
+            first_name: f.into(),
+            last_name: if usage_name.is_empty() { l } else { usage_name }.into(),
+            birth_name: (!usage_name.is_empty()).then(|| l.into()),
             birth_date: Some(birth_date),
             profiles: vec![(Arc::from(uai), NationalProfile::Eleve)],
             classes: vec![(Arc::from(uai), Arc::from(key.as_str()), ClassRole::Eleve)],
@@ -747,11 +748,11 @@ fn read_guardians(
                         line,
                     },
                     kind: Some(PersonKind::Guardian),
-                    first_name: f.to_owned(),
-                    last_name: if usage_name.is_empty() { l } else { usage_name }.to_owned(),
-                    birth_name: (!usage_name.is_empty() && !l.is_empty()).then(|| l.to_owned()),
-                    email: email_value,
-                    mobile: normalize_phone(cell(row, mobile)),
+                    first_name: f.into(),
+                    last_name: if usage_name.is_empty() { l } else { usage_name }.into(),
+                    birth_name: (!usage_name.is_empty() && !l.is_empty()).then(|| l.into()),
+                    email: email_value.map(Text::from),
+                    mobile: normalize_phone(cell(row, mobile)).map(Text::from),
                     profiles: vec![(Arc::from(uai), NationalProfile::Tuteur)],
                     ..FeedPerson::default()
                 });
@@ -858,11 +859,11 @@ fn read_staff(uai: &str, t: &Table, feed: &mut Feed) -> Result<(), FeedError> {
                 line,
             },
             kind: Some(PersonKind::Staff),
-            first_name: f.to_owned(),
-            last_name: if usage_name.is_empty() { l } else { usage_name }.to_owned(),
-            birth_name: (!usage_name.is_empty() && !l.is_empty()).then(|| l.to_owned()),
-            email: normalize_email(cell(row, email)),
-            mobile: normalize_phone(cell(row, mobile)),
+            first_name: f.into(),
+            last_name: if usage_name.is_empty() { l } else { usage_name }.into(),
+            birth_name: (!usage_name.is_empty() && !l.is_empty()).then(|| l.into()),
+            email: normalize_email(cell(row, email)).map(Text::from),
+            mobile: normalize_phone(cell(row, mobile)).map(Text::from),
             profiles,
             functions,
             classes,

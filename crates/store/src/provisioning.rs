@@ -10,7 +10,9 @@ use crate::error::{StoreError, StoreResult};
 use crate::{Backend, Db, TenantScope, now};
 use chrono::NaiveDate;
 use preau_domain::directory::{format_levels, parse_levels};
-use preau_domain::provisioning::{Plan, SnapClass, SnapStructure, SnapUser, Snapshot, Source};
+use preau_domain::provisioning::{
+    Plan, SnapClass, SnapStructure, SnapUser, Snapshot, Source, Text,
+};
 use preau_domain::{AccountState, GroupKind, NationalProfile};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -101,6 +103,7 @@ where
         while let Some(row) = self.try_next().await? {
             out.push(f(&row)?);
         }
+        out.shrink_to_fit();
         Ok(out)
     }
 }
@@ -161,13 +164,13 @@ pub async fn load_snapshot(db: &Db, scope: TenantScope, school_year: i64) -> Sto
         .map_ok_rows(|r| {
             Ok(SnapUser {
                 id: r.uuid("id")?,
-                first_name: r.text("first_name")?,
-                last_name: r.text("last_name")?,
+                first_name: r.text("first_name")?.into(),
+                last_name: r.text("last_name")?.into(),
                 birth_date: date_of(r.opt_text("birth_date")?),
-                email: r.opt_text("email")?,
-                mobile: r.opt_text("mobile")?,
-                ine: r.opt_text("ine")?,
-                aaf_id: r.opt_text("aaf_id")?,
+                email: r.opt_text("email")?.map(Text::from),
+                mobile: r.opt_text("mobile")?.map(Text::from),
+                ine: r.opt_text("ine")?.map(Text::from),
+                aaf_id: r.opt_text("aaf_id")?.map(Text::from),
                 detached: r.opt_time("detached_at")?.is_some(),
             })
         })
@@ -366,13 +369,13 @@ pub async fn apply_plan(
                     .bind(u.id)
                     .bind(tenant)
                     .bind(login)
-                    .bind(&u.first_name)
-                    .bind(&u.last_name)
-                    .bind(&u.email)
+                    .bind(u.first_name.as_str())
+                    .bind(u.last_name.as_str())
+                    .bind(u.email.as_deref())
                     .bind(u.birth_date.map(|d| d.format("%Y-%m-%d").to_string()))
-                    .bind(&u.ine)
-                    .bind(&u.aaf_id)
-                    .bind(&u.mobile)
+                    .bind(u.ine.as_deref())
+                    .bind(u.aaf_id.as_deref())
+                    .bind(u.mobile.as_deref())
                     .bind(AccountState::Pending.code())
                     .bind(false)
                     .bind(0i64)
@@ -393,13 +396,13 @@ pub async fn apply_plan(
                 "UPDATE users SET first_name = $1, last_name = $2, birth_date = $3, email = $4, mobile = $5, \
                  ine = $6, aaf_id = $7, updated_at = $8 WHERE id = $9 AND tenant_id = $10",
             )
-            .bind(&u.first_name)
-            .bind(&u.last_name)
+            .bind(u.first_name.as_str())
+            .bind(u.last_name.as_str())
             .bind(u.birth_date.map(|d| d.format("%Y-%m-%d").to_string()))
-            .bind(&u.email)
-            .bind(&u.mobile)
-            .bind(&u.ine)
-            .bind(&u.aaf_id)
+            .bind(u.email.as_deref())
+            .bind(u.mobile.as_deref())
+            .bind(u.ine.as_deref())
+            .bind(u.aaf_id.as_deref())
             .bind(at)
             .bind(u.id)
             .bind(tenant)

@@ -7,6 +7,7 @@ use crate::onde::{normalize_email, normalize_ine, normalize_phone, parse_date};
 use preau_domain::directory::{Function, Level, StructureKind, is_valid_uai};
 use preau_domain::provisioning::{
     Feed, FeedClass, FeedLink, FeedPerson, FeedStructure, Origin, PersonKind, Rejection, Source,
+    Text,
 };
 use preau_domain::{ClassRole, NationalProfile};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -239,12 +240,15 @@ impl Builder<'_> {
                 line: r.line,
             },
             kind: Some(kind),
-            aaf_id: Some(self.key(&r.id)),
-            first_name: first.to_owned(),
-            last_name: last.to_owned(),
-            birth_name,
+            aaf_id: Some(self.key(&r.id).into()),
+            first_name: first.into(),
+            last_name: last.into(),
+            birth_name: birth_name.map(Text::from),
             birth_date,
-            email: r.first("ENTPersonMail").and_then(normalize_email),
+            email: r
+                .first("ENTPersonMail")
+                .and_then(normalize_email)
+                .map(Text::from),
             partial,
             ..FeedPerson::default()
         })
@@ -261,7 +265,7 @@ impl Builder<'_> {
         };
         if let Some(raw) = r.first("ENTEleveINE") {
             match normalize_ine(raw) {
-                Some(ine) => p.ine = Some(ine),
+                Some(ine) => p.ine = Some(ine.into()),
                 None => return self.reject(r.line, format!("INE invalide « {raw} »")),
             }
         }
@@ -283,6 +287,8 @@ impl Builder<'_> {
                 }
             }
         }
+        // Exact sizes: vectors grown by `push` start at four slots, for 200,000 pupils.
+        p.classes.reserve_exact(r.values("ENTPersonClasses").len());
         for value in r.values("ENTPersonClasses") {
             let fields: Vec<&str> = value.split('$').collect();
             let (Some(s), Some(id)) = (fields.first(), fields.get(3)) else {
@@ -339,7 +345,8 @@ impl Builder<'_> {
         };
         p.mobile = r
             .first("ENTPersRelEleveTelMobile")
-            .and_then(normalize_phone);
+            .and_then(normalize_phone)
+            .map(Text::from);
         p.keeps_attachments = true;
         self.person_of
             .insert(r.id.trim().to_owned(), self.feed.people.len());
@@ -439,7 +446,7 @@ impl Builder<'_> {
                     self.feed.people.push(FeedPerson {
                         origin: origin.clone(),
                         kind: Some(PersonKind::Guardian),
-                        aaf_id: Some(self.key(&guardian_id)),
+                        aaf_id: Some(self.key(&guardian_id).into()),
                         partial: true,
                         keeps_attachments: true,
                         ..FeedPerson::default()
@@ -470,6 +477,7 @@ impl Builder<'_> {
             let g = &mut self.feed.people[guardian];
             for uai in schools {
                 if !g.profiles.iter().any(|(u, _)| *u == uai) {
+                    g.profiles.reserve_exact(1);
                     g.profiles.push((uai, NationalProfile::Tuteur));
                 }
             }
@@ -490,6 +498,8 @@ impl Builder<'_> {
                 levels,
             });
         }
+        self.feed.people.shrink_to_fit();
+        self.feed.links.shrink_to_fit();
         if self.contacts_without_authority > 0 {
             self.feed.notices.push(format!(
                 "{} contacts sans autorité parentale (grands-parents, accueillants…) : pas de compte",
