@@ -1,9 +1,5 @@
 //! The directory model's vocabulary: tenants, structures, class levels, functions.
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
-
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("valeur inconnue : {0}")]
 pub struct UnknownValue(pub String);
@@ -11,7 +7,7 @@ pub struct UnknownValue(pub String);
 macro_rules! code_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $code:literal),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub enum $name { $($variant),+ }
 
         impl $name {
@@ -23,20 +19,21 @@ macro_rules! code_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.code())
             }
         }
 
-        impl FromStr for $name {
-            type Err = UnknownValue;
+        impl std::str::FromStr for $name {
+            type Err = $crate::directory::UnknownValue;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s { $($code => Ok($name::$variant),)+ _ => Err(UnknownValue(s.to_owned())) }
+                match s { $($code => Ok($name::$variant),)+ _ => Err($crate::directory::UnknownValue(s.to_owned())) }
             }
         }
     };
 }
+pub(crate) use code_enum;
 
 code_enum!(
     /// Who runs a deployment's territory: a syndicat mixte pooling many communes, or one commune.

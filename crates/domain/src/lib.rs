@@ -3,8 +3,10 @@
 
 pub mod access;
 pub mod activation;
+pub mod communication;
 pub mod directory;
 pub mod login;
+pub mod messaging;
 pub mod password;
 pub mod profile;
 pub mod provisioning;

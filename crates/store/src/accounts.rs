@@ -363,19 +363,7 @@ pub async fn audit(
     detail: &str,
 ) -> StoreResult<()> {
     in_write_tx!(db, |tx| {
-        sqlx::query(
-            "INSERT INTO audit_log (id, tenant_id, actor_id, action, target_id, detail, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(Uuid::now_v7())
-        .bind(tenant_id)
-        .bind(actor_id)
-        .bind(action)
-        .bind(target_id)
-        .bind(detail)
-        .bind(now())
-        .execute(&mut *tx)
-        .await?;
+        audit_in!(tx, tenant_id, actor_id, action, target_id, detail);
     });
     Ok(())
 }

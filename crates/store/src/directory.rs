@@ -287,6 +287,9 @@ pub async fn create_structure(
         .await
         .map_err(|e| StoreError::on_unique(e, "structure-uai"))?;
     });
+    // Its groups and default rules, and the circonscription or commune it joins.
+    refresh_groups(db, scope, structure.id).await?;
+    crate::communication::recompute_groupings(db, scope).await?;
     Ok(structure)
 }
 
@@ -1073,6 +1076,7 @@ macro_rules! refresh_groups_in {
                 .execute(&mut *$tx)
                 .await?;
         }
+        recompute_reach_in!($tx, tenant, structure_id);
     }};
 }
 

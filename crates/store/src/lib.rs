@@ -4,6 +4,10 @@
 #[macro_use]
 mod db;
 #[macro_use]
+pub mod notifications;
+#[macro_use]
+pub mod communication;
+#[macro_use]
 pub mod directory;
 pub mod accounts;
 pub mod actor;
@@ -12,6 +16,7 @@ pub mod credentials;
 pub mod error;
 pub mod imports;
 pub mod lifecycle;
+pub mod messages;
 mod migrations;
 pub mod provisioning;
 pub mod sessions;

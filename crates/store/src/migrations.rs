@@ -26,6 +26,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_provisioning.sql"),
         postgres: include_str!("../migrations/postgres/0002_provisioning.sql"),
     },
+    Migration {
+        version: 3,
+        name: "messaging",
+        sqlite: include_str!("../migrations/sqlite/0003_messaging.sql"),
+        postgres: include_str!("../migrations/postgres/0003_messaging.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

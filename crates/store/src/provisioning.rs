@@ -5,9 +5,9 @@
 //! of 450,000 accounts a matter of a minute rather than an hour.
 
 use crate::batch::LoginAllocator;
-use crate::db::{RowExt, parse_code};
+use crate::db::{ROWS_PER_STATEMENT, RowExt, multi_row_sql, parse_code};
 use crate::error::{StoreError, StoreResult};
-use crate::{Backend, Db, TenantScope, now};
+use crate::{Db, TenantScope, now};
 use chrono::NaiveDate;
 use preau_domain::directory::{format_levels, parse_levels};
 use preau_domain::provisioning::{
@@ -16,55 +16,6 @@ use preau_domain::provisioning::{
 use preau_domain::{AccountState, GroupKind, NationalProfile};
 use std::collections::HashMap;
 use uuid::Uuid;
-
-/// Rows per multi-row statement: under SQLite's and PostgreSQL's parameter limits for the
-/// widest row written here (15 columns).
-const ROWS_PER_STATEMENT: usize = 500;
-
-/// `head ($1, $2), ($3, $4)… tail` for `rows` rows of `cols` parameters. SQLite gets
-/// anonymous `?` placeholders: it looks numbered ones up by name, one linear scan per
-/// parameter, which made a 7,500-parameter statement spend half its time there.
-fn multi_row_sql(backend: Backend, head: &str, cols: usize, rows: usize, tail: &str) -> String {
-    let mut sql = String::with_capacity(head.len() + tail.len() + rows * cols * 6);
-    sql.push_str(head);
-    let mut n = 0;
-    for r in 0..rows {
-        if r > 0 {
-            sql.push(',');
-        }
-        sql.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                sql.push(',');
-            }
-            n += 1;
-            if backend == Backend::Sqlite {
-                sql.push('?');
-            } else {
-                sql.push('$');
-                sql.push_str(&n.to_string());
-            }
-        }
-        sql.push(')');
-    }
-    sql.push(' ');
-    sql.push_str(tail);
-    sql
-}
-
-/// Runs one multi-row statement per chunk of `$rows`, binding each row with `$bind`.
-macro_rules! for_rows {
-    ($tx:expr, $backend:expr, $head:expr, $cols:expr, $tail:expr, $rows:expr, |$q:ident, $r:ident| $bind:expr) => {
-        for chunk in $rows.chunks(ROWS_PER_STATEMENT) {
-            let sql = multi_row_sql($backend, $head, $cols, chunk.len(), $tail);
-            let mut $q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for $r in chunk {
-                $q = $bind;
-            }
-            $q.execute(&mut *$tx).await?;
-        }
-    };
-}
 
 /// Runs `$body` with `$c` bound to one read connection of whichever backend is in use.
 macro_rules! on_one_connection {
@@ -544,6 +495,9 @@ pub async fn apply_plan(
         for (i, structure_id) in touched.iter().enumerate() {
             progress(ApplyStep::Groups, i as u64, touched.len() as u64);
             refresh_groups_in!(tx, tenant, *structure_id);
+        }
+        if !touched.is_empty() {
+            recompute_groupings_in!(tx, tenant);
         }
         progress(
             ApplyStep::Groups,

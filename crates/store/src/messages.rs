@@ -1,0 +1,810 @@
+//! Messagerie: messages, their delivered copies, folders, recall, reports, the kill switch.
+//! Who may write to whom is decided before calling here (see `communication`).
+
+use crate::db::{RowExt, parse_code};
+use crate::error::{StoreError, StoreResult};
+use crate::{Db, TenantScope, now};
+use chrono::{DateTime, Duration, Utc};
+use preau_domain::messaging::{Block, Folder};
+use uuid::Uuid;
+
+/// A message about to be sent.
+pub struct Outgoing<'a> {
+    pub sender: Uuid,
+    /// (thread, parent) of a reply.
+    pub reply_to: Option<(Uuid, Uuid)>,
+    pub subject: &'a str,
+    /// Already sanitised.
+    pub body_html: &'a str,
+    /// The recipients as chosen (ids of people and groups), kept with drafts.
+    pub audience: &'a str,
+    pub audience_label: &'a str,
+    pub broadcast: bool,
+    pub recipients: &'a [Uuid],
+}
+
+/// Sends a message: the message, one copy per recipient, their notifications and the audit
+/// row, in one transaction. A draft being sent is removed in the same transaction.
+pub async fn send(
+    db: &Db,
+    scope: TenantScope,
+    out: &Outgoing<'_>,
+    draft: Option<Uuid>,
+) -> StoreResult<Uuid> {
+    let id = Uuid::now_v7();
+    let at = now();
+    let thread = out.reply_to.map_or(id, |(t, _)| t);
+    let link = format!("/messages/{id}");
+    in_write_tx!(db, |tx| {
+        if let Some(draft) = draft {
+            sqlx::query(
+                "DELETE FROM messages WHERE id = $1 AND sender_id = $2 AND tenant_id = $3 AND sender_folder = 'drafts'",
+            )
+            .bind(draft)
+            .bind(out.sender)
+            .bind(scope.id())
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO messages (id, tenant_id, thread_id, parent_id, sender_id, subject, body, audience, audience_label, \
+             broadcast, sender_folder, recipient_count, sent_at, recalled_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'sent', $11, $12, NULL, $13)",
+        )
+        .bind(id)
+        .bind(scope.id())
+        .bind(thread)
+        .bind(out.reply_to.map(|(_, p)| p))
+        .bind(out.sender)
+        .bind(out.subject)
+        .bind(out.body_html)
+        .bind(out.audience)
+        .bind(out.audience_label)
+        .bind(out.broadcast)
+        .bind(out.recipients.len() as i64)
+        .bind(at)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        for chunk in out.recipients.chunks(100) {
+            let sql = crate::db::multi_row_sql(
+                crate::Backend::Postgres,
+                "INSERT INTO message_recipients (message_id, tenant_id, user_id, folder, sent_at, read_at) VALUES",
+                6,
+                chunk.len(),
+                "ON CONFLICT DO NOTHING",
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for user in chunk {
+                q = q
+                    .bind(id)
+                    .bind(scope.id())
+                    .bind(*user)
+                    .bind(Folder::Inbox.code())
+                    .bind(at)
+                    .bind(None::<DateTime<Utc>>);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        notify_in!(
+            tx,
+            scope.id(),
+            out.recipients,
+            "message",
+            Some(id),
+            out.subject,
+            &link
+        );
+        audit_in!(
+            tx,
+            Some(scope.id()),
+            Some(out.sender),
+            "message.send",
+            Some(id),
+            format!("{} destinataires", out.recipients.len())
+        );
+    });
+    Ok(id)
+}
+
+/// Saves (or replaces) a draft; returns its id.
+pub async fn save_draft(
+    db: &Db,
+    scope: TenantScope,
+    sender: Uuid,
+    draft: Option<Uuid>,
+    subject: &str,
+    body: &str,
+    audience: &str,
+) -> StoreResult<Uuid> {
+    let id = draft.unwrap_or_else(Uuid::now_v7);
+    in_write_tx!(db, |tx| {
+        if draft.is_some() {
+            let done = sqlx::query(
+                "UPDATE messages SET subject = $1, body = $2, audience = $3, created_at = $4 \
+                 WHERE id = $5 AND sender_id = $6 AND tenant_id = $7 AND sender_folder = 'drafts'",
+            )
+            .bind(subject)
+            .bind(body)
+            .bind(audience)
+            .bind(now())
+            .bind(id)
+            .bind(sender)
+            .bind(scope.id())
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+        } else {
+            sqlx::query(
+                "INSERT INTO messages (id, tenant_id, thread_id, parent_id, sender_id, subject, body, audience, audience_label, \
+                 broadcast, sender_folder, recipient_count, sent_at, recalled_at, created_at) \
+                 VALUES ($1, $2, $1, NULL, $3, $4, $5, $6, '', FALSE, 'drafts', 0, NULL, NULL, $7)",
+            )
+            .bind(id)
+            .bind(scope.id())
+            .bind(sender)
+            .bind(subject)
+            .bind(body)
+            .bind(audience)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        }
+    });
+    Ok(id)
+}
+
+/// A draft as saved: (subject, body as typed, audience).
+pub async fn draft(
+    db: &Db,
+    scope: TenantScope,
+    sender: Uuid,
+    id: Uuid,
+) -> StoreResult<(String, String, String)> {
+    on_read!(db, |c| {
+        let r = sqlx::query(
+            "SELECT subject, body, audience FROM messages WHERE id = $1 AND sender_id = $2 AND tenant_id = $3 AND sender_folder = 'drafts'",
+        )
+        .bind(id)
+        .bind(sender)
+        .bind(scope.id())
+        .fetch_optional(c)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok((r.text("subject")?, r.text("body")?, r.text("audience")?))
+    })
+}
+
+/// Messages sent by someone in the last hour (for the sending limit).
+pub async fn sent_since(
+    db: &Db,
+    scope: TenantScope,
+    sender: Uuid,
+    since: DateTime<Utc>,
+) -> StoreResult<u64> {
+    Ok(on_read!(db, |c| {
+        sqlx::query(
+            "SELECT COUNT(*) AS n FROM messages WHERE sender_id = $1 AND tenant_id = $2 AND sent_at > $3",
+        )
+        .bind(sender)
+        .bind(scope.id())
+        .bind(since)
+        .fetch_one(c)
+        .await?
+        .int("n")? as u64
+    }))
+}
+
+/// One line of a folder.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub id: Uuid,
+    pub subject: String,
+    /// The sender (inbox, trash) or the recipients (sent, drafts).
+    pub counterpart: String,
+    pub at: DateTime<Utc>,
+    pub unread: bool,
+    pub broadcast: bool,
+}
+
+/// A page of a folder, newest first.
+pub async fn folder(
+    db: &Db,
+    scope: TenantScope,
+    user: Uuid,
+    folder: Folder,
+    limit: i64,
+) -> StoreResult<Vec<Summary>> {
+    let sql = match folder {
+        Folder::Inbox | Folder::Trash => {
+            "SELECT m.id, m.subject, u.first_name || ' ' || u.last_name AS counterpart, r.sent_at AS at, \
+                    r.read_at IS NULL AS unread, m.broadcast \
+             FROM message_recipients r JOIN messages m ON m.id = r.message_id JOIN users u ON u.id = m.sender_id \
+             WHERE r.user_id = $1 AND r.tenant_id = $2 AND r.folder = $3 AND m.recalled_at IS NULL \
+             UNION ALL \
+             SELECT m.id, m.subject, m.audience_label, COALESCE(m.sent_at, m.created_at), FALSE, m.broadcast \
+             FROM messages m WHERE m.sender_id = $1 AND m.tenant_id = $2 AND m.sender_folder = $3 \
+             ORDER BY at DESC LIMIT $4"
+        }
+        Folder::Sent | Folder::Drafts => {
+            "SELECT m.id, m.subject, m.audience_label AS counterpart, COALESCE(m.sent_at, m.created_at) AS at, \
+                    FALSE AS unread, m.broadcast \
+             FROM messages m WHERE m.sender_id = $1 AND m.tenant_id = $2 AND m.sender_folder = $3 \
+             ORDER BY at DESC LIMIT $4"
+        }
+    };
+    Ok(on_read!(db, |c| {
+        sqlx::query(sql)
+            .bind(user)
+            .bind(scope.id())
+            .bind(folder.code())
+            .bind(limit)
+            .fetch_all(c)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Summary {
+                    id: r.uuid("id")?,
+                    subject: r.text("subject")?,
+                    counterpart: r.text("counterpart")?,
+                    at: r.time("at")?,
+                    unread: r.flag("unread")?,
+                    broadcast: r.flag("broadcast")?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?
+    }))
+}
+
+/// Unread messages in the inbox.
+pub async fn unread_count(db: &Db, scope: TenantScope, user: Uuid) -> StoreResult<i64> {
+    Ok(on_read!(db, |c| {
+        sqlx::query(
+            "SELECT COUNT(*) AS n FROM message_recipients r JOIN messages m ON m.id = r.message_id \
+             WHERE r.user_id = $1 AND r.tenant_id = $2 AND r.folder = 'inbox' AND r.read_at IS NULL AND m.recalled_at IS NULL",
+        )
+        .bind(user)
+        .bind(scope.id())
+        .fetch_one(c)
+        .await?
+        .int("n")?
+    }))
+}
+
+/// A message as one reader may see it.
+#[derive(Clone, Debug)]
+pub struct Message {
+    pub id: Uuid,
+    pub thread_id: Uuid,
+    pub sender_id: Uuid,
+    pub sender_name: String,
+    pub subject: String,
+    pub body_html: String,
+    pub audience_label: String,
+    pub broadcast: bool,
+    pub sent_at: DateTime<Utc>,
+    /// The reader wrote it.
+    pub mine: bool,
+    pub recalled: bool,
+    pub recipients: Vec<Uuid>,
+}
+
+const MESSAGE_COLUMNS: &str = "m.id, m.thread_id, m.sender_id, u.first_name || ' ' || u.last_name AS sender_name, m.subject, \
+     m.body, m.audience_label, m.broadcast, m.sent_at, m.recalled_at";
+
+/// The messages of a thread the reader may see (sent by them, or delivered to them and not
+/// recalled), oldest first. Empty when the reader has none: the caller answers "not found".
+pub async fn thread(
+    db: &Db,
+    scope: TenantScope,
+    reader: Uuid,
+    thread_id: Uuid,
+) -> StoreResult<Vec<Message>> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.sender_id \
+         WHERE m.thread_id = $1 AND m.tenant_id = $2 AND m.sent_at IS NOT NULL AND ( \
+           (m.sender_id = $3 AND m.sender_folder <> 'gone') OR \
+           (m.recalled_at IS NULL AND EXISTS (SELECT 1 FROM message_recipients r \
+              WHERE r.message_id = m.id AND r.user_id = $3 AND r.folder <> 'gone'))) \
+         ORDER BY m.sent_at, m.id"
+    );
+    let rows = on_read!(db, |c| {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(thread_id)
+            .bind(scope.id())
+            .bind(reader)
+            .fetch_all(c)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Message {
+                    id: r.uuid("id")?,
+                    thread_id: r.uuid("thread_id")?,
+                    sender_id: r.uuid("sender_id")?,
+                    sender_name: r.text("sender_name")?,
+                    subject: r.text("subject")?,
+                    body_html: r.text("body")?,
+                    audience_label: r.text("audience_label")?,
+                    broadcast: r.flag("broadcast")?,
+                    sent_at: r.time("sent_at")?,
+                    mine: r.uuid("sender_id")? == reader,
+                    recalled: r.opt_time("recalled_at")?.is_some(),
+                    recipients: Vec::new(),
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?
+    });
+    let mut out = rows;
+    for m in &mut out {
+        m.recipients = recipients(db, scope, m.id).await?;
+    }
+    Ok(out)
+}
+
+async fn recipients(db: &Db, scope: TenantScope, message: Uuid) -> StoreResult<Vec<Uuid>> {
+    on_read!(db, |c| {
+        sqlx::query(
+            "SELECT user_id FROM message_recipients WHERE message_id = $1 AND tenant_id = $2",
+        )
+        .bind(message)
+        .bind(scope.id())
+        .fetch_all(c)
+        .await?
+        .iter()
+        .map(|r| r.uuid("user_id"))
+        .collect()
+    })
+}
+
+/// The thread a message belongs to, if the reader may see the message.
+pub async fn thread_of(
+    db: &Db,
+    scope: TenantScope,
+    reader: Uuid,
+    message: Uuid,
+) -> StoreResult<Uuid> {
+    on_read!(db, |c| {
+        sqlx::query(
+            "SELECT m.thread_id FROM messages m WHERE m.id = $1 AND m.tenant_id = $2 AND m.sent_at IS NOT NULL AND ( \
+               (m.sender_id = $3 AND m.sender_folder <> 'gone') OR \
+               (m.recalled_at IS NULL AND EXISTS (SELECT 1 FROM message_recipients r \
+                  WHERE r.message_id = m.id AND r.user_id = $3 AND r.folder <> 'gone')))",
+        )
+        .bind(message)
+        .bind(scope.id())
+        .bind(reader)
+        .fetch_optional(c)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .uuid("thread_id")
+    })
+}
+
+/// Marks a thread's copies read for the reader, and the notifications about them.
+pub async fn mark_thread_read(
+    db: &Db,
+    scope: TenantScope,
+    reader: Uuid,
+    thread_id: Uuid,
+) -> StoreResult<()> {
+    let at = now();
+    in_write_tx!(db, |tx| {
+        sqlx::query(
+            "UPDATE message_recipients SET read_at = $1 WHERE user_id = $2 AND tenant_id = $3 AND read_at IS NULL \
+             AND message_id IN (SELECT id FROM messages WHERE thread_id = $4)",
+        )
+        .bind(at)
+        .bind(reader)
+        .bind(scope.id())
+        .bind(thread_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND tenant_id = $3 AND read_at IS NULL \
+             AND subject_id IN (SELECT id FROM messages WHERE thread_id = $4)",
+        )
+        .bind(at)
+        .bind(reader)
+        .bind(scope.id())
+        .bind(thread_id)
+        .execute(&mut *tx)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Moves the reader's copy (or their sent message or draft) to a folder: `Trash`, back to
+/// where it came from (`Inbox` restores), or away for good (`None`).
+pub async fn move_to(
+    db: &Db,
+    scope: TenantScope,
+    reader: Uuid,
+    message: Uuid,
+    to: Option<Folder>,
+) -> StoreResult<()> {
+    in_write_tx!(db, |tx| {
+        let copy = match to {
+            Some(Folder::Trash) => "trash",
+            Some(_) => "inbox",
+            None => "gone",
+        };
+        let own = match to {
+            Some(Folder::Trash) => "trash",
+            Some(_) => "sent",
+            None => "gone",
+        };
+        let a = sqlx::query(
+            "UPDATE message_recipients SET folder = $1 WHERE message_id = $2 AND user_id = $3 AND tenant_id = $4 AND folder <> 'gone'",
+        )
+        .bind(copy)
+        .bind(message)
+        .bind(reader)
+        .bind(scope.id())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        // A draft thrown away is deleted; a sent message changes folder.
+        let b = if to == Some(Folder::Trash) || to.is_none() {
+            sqlx::query(
+                "DELETE FROM messages WHERE id = $1 AND sender_id = $2 AND tenant_id = $3 AND sender_folder = 'drafts'",
+            )
+            .bind(message)
+            .bind(reader)
+            .bind(scope.id())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        } else {
+            0
+        };
+        let c = sqlx::query(
+            "UPDATE messages SET sender_folder = $1 WHERE id = $2 AND sender_id = $3 AND tenant_id = $4 \
+             AND sender_folder IN ('sent', 'trash')",
+        )
+        .bind(own)
+        .bind(message)
+        .bind(reader)
+        .bind(scope.id())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if a + b + c == 0 {
+            return Err(StoreError::NotFound);
+        }
+    });
+    Ok(())
+}
+
+/// Recalls a sent message within the window: recipients no longer see it nor its
+/// notification. Returns false when the window has passed.
+pub async fn recall(
+    db: &Db,
+    scope: TenantScope,
+    sender: Uuid,
+    message: Uuid,
+    window: Duration,
+) -> StoreResult<bool> {
+    let at = now();
+    in_write_tx!(db, |tx| {
+        let sent_at = sqlx::query(
+            "SELECT sent_at FROM messages WHERE id = $1 AND sender_id = $2 AND tenant_id = $3 AND recalled_at IS NULL AND sent_at IS NOT NULL",
+        )
+        .bind(message)
+        .bind(sender)
+        .bind(scope.id())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .time("sent_at")?;
+        if !preau_domain::messaging::may_recall(sent_at, at, window) {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE messages SET recalled_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(message)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM notifications WHERE subject_id = $1 AND tenant_id = $2")
+            .bind(message)
+            .bind(scope.id())
+            .execute(&mut *tx)
+            .await?;
+        audit_in!(
+            tx,
+            Some(scope.id()),
+            Some(sender),
+            "message.recall",
+            Some(message),
+            String::new()
+        );
+    });
+    Ok(true)
+}
+
+/// A reader reports a message delivered to them; the directeurs of the sender's school see it.
+pub async fn report(
+    db: &Db,
+    scope: TenantScope,
+    reader: Uuid,
+    message: Uuid,
+    reason: &str,
+) -> StoreResult<()> {
+    in_write_tx!(db, |tx| {
+        let sender = sqlx::query(
+            "SELECT m.sender_id FROM messages m JOIN message_recipients r ON r.message_id = m.id \
+             WHERE m.id = $1 AND m.tenant_id = $2 AND r.user_id = $3",
+        )
+        .bind(message)
+        .bind(scope.id())
+        .bind(reader)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .uuid("sender_id")?;
+        let structure = sqlx::query(
+            "SELECT p.structure_id FROM user_profiles p JOIN structures s ON s.id = p.structure_id \
+             WHERE p.user_id = $1 AND s.kind IN ('ecole_maternelle', 'ecole_elementaire', 'ecole_primaire', 'college') \
+             ORDER BY p.structure_id LIMIT 1",
+        )
+        .bind(sender)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.uuid("structure_id"))
+        .transpose()?;
+        sqlx::query(
+            "INSERT INTO message_reports (id, tenant_id, message_id, reporter_id, structure_id, reason, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(Uuid::now_v7())
+        .bind(scope.id())
+        .bind(message)
+        .bind(reader)
+        .bind(structure)
+        .bind(reason)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        audit_in!(
+            tx,
+            Some(scope.id()),
+            Some(reader),
+            "message.report",
+            Some(message),
+            reason.to_owned()
+        );
+    });
+    Ok(())
+}
+
+/// A report waiting for a directeur.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub id: Uuid,
+    pub message_id: Uuid,
+    pub subject: String,
+    pub body_html: String,
+    pub sender_name: String,
+    pub reporter_name: String,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Open reports of the given schools, newest first.
+pub async fn open_reports(
+    db: &Db,
+    scope: TenantScope,
+    structures: &[Uuid],
+) -> StoreResult<Vec<Report>> {
+    let mut out = Vec::new();
+    for s in structures {
+        let rows = on_read!(db, |c| {
+            sqlx::query(
+                "SELECT x.id, x.message_id, m.subject, m.body, su.first_name || ' ' || su.last_name AS sender_name, \
+                        ru.first_name || ' ' || ru.last_name AS reporter_name, x.reason, x.created_at \
+                 FROM message_reports x JOIN messages m ON m.id = x.message_id \
+                 JOIN users su ON su.id = m.sender_id JOIN users ru ON ru.id = x.reporter_id \
+                 WHERE x.structure_id = $1 AND x.tenant_id = $2 AND x.resolved_at IS NULL ORDER BY x.created_at DESC",
+            )
+            .bind(s)
+            .bind(scope.id())
+            .fetch_all(c)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Report {
+                    id: r.uuid("id")?,
+                    message_id: r.uuid("message_id")?,
+                    subject: r.text("subject")?,
+                    body_html: r.text("body")?,
+                    sender_name: r.text("sender_name")?,
+                    reporter_name: r.text("reporter_name")?,
+                    reason: r.text("reason")?,
+                    at: r.time("created_at")?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// Closes a report of one of the given schools.
+pub async fn resolve_report(
+    db: &Db,
+    scope: TenantScope,
+    structures: &[Uuid],
+    report: Uuid,
+    by: Uuid,
+) -> StoreResult<()> {
+    in_write_tx!(db, |tx| {
+        let structure = sqlx::query(
+            "SELECT structure_id FROM message_reports WHERE id = $1 AND tenant_id = $2",
+        )
+        .bind(report)
+        .bind(scope.id())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .opt_uuid("structure_id")?;
+        if !structure.is_some_and(|s| structures.contains(&s)) {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("UPDATE message_reports SET resolved_at = $1, resolved_by = $2 WHERE id = $3")
+            .bind(now())
+            .bind(by)
+            .bind(report)
+            .execute(&mut *tx)
+            .await?;
+        audit_in!(
+            tx,
+            Some(scope.id()),
+            Some(by),
+            "message.report_resolved",
+            Some(report),
+            String::new()
+        );
+    });
+    Ok(())
+}
+
+/// The kill switches of a tenant.
+pub async fn blocks(db: &Db, scope: TenantScope) -> StoreResult<Vec<(Uuid, Block)>> {
+    on_read!(db, |c| {
+        sqlx::query("SELECT id, structure_id, profile FROM messaging_blocks WHERE tenant_id = $1 ORDER BY created_at")
+            .bind(scope.id())
+            .fetch_all(c)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.uuid("id")?,
+                    Block {
+                        structure_id: r.opt_uuid("structure_id")?,
+                        profile: parse_code(&r.text("profile")?)?,
+                    },
+                ))
+            })
+            .collect()
+    })
+}
+
+/// Flips a kill switch on.
+pub async fn add_block(db: &Db, scope: TenantScope, block: Block, by: Uuid) -> StoreResult<()> {
+    in_write_tx!(db, |tx| {
+        if let Some(s) = block.structure_id {
+            sqlx::query("SELECT id FROM structures WHERE id = $1 AND tenant_id = $2")
+                .bind(s)
+                .bind(scope.id())
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        }
+        sqlx::query(
+            "INSERT INTO messaging_blocks (id, tenant_id, structure_id, profile, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(scope.id())
+        .bind(block.structure_id)
+        .bind(block.profile.code())
+        .bind(by)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        audit_in!(
+            tx,
+            Some(scope.id()),
+            Some(by),
+            "messaging.block",
+            block.structure_id,
+            block.profile.code().to_owned()
+        );
+    });
+    Ok(())
+}
+
+/// Flips a kill switch off.
+pub async fn remove_block(db: &Db, scope: TenantScope, id: Uuid, by: Uuid) -> StoreResult<()> {
+    in_write_tx!(db, |tx| {
+        let done = sqlx::query("DELETE FROM messaging_blocks WHERE id = $1 AND tenant_id = $2")
+            .bind(id)
+            .bind(scope.id())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        audit_in!(
+            tx,
+            Some(scope.id()),
+            Some(by),
+            "messaging.unblock",
+            Some(id),
+            String::new()
+        );
+    });
+    Ok(())
+}
+
+/// Tells the directeurs of the sender's schools (and the audit log, which operators watch)
+/// that an account hit its sending limit; at most once an hour per account.
+pub async fn alert_abnormal_sending(
+    db: &Db,
+    scope: TenantScope,
+    sender: Uuid,
+    detail: &str,
+) -> StoreResult<bool> {
+    let since = now() - Duration::hours(1);
+    in_write_tx!(db, |tx| {
+        let recent = sqlx::query(
+            "SELECT 1 AS x FROM audit_log WHERE tenant_id = $1 AND actor_id = $2 AND action = 'message.flood' AND at > $3",
+        )
+        .bind(scope.id())
+        .bind(sender)
+        .bind(since)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if recent.is_some() {
+            return Ok(false);
+        }
+        let directeurs: Vec<Uuid> = sqlx::query(
+            "SELECT DISTINCT f.user_id FROM user_profiles p JOIN user_functions f ON f.structure_id = p.structure_id \
+             WHERE p.user_id = $1 AND p.tenant_id = $2 AND f.function = 'directeur'",
+        )
+        .bind(sender)
+        .bind(scope.id())
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.uuid("user_id"))
+        .collect::<StoreResult<_>>()?;
+        let name =
+            sqlx::query("SELECT first_name || ' ' || last_name AS n FROM users WHERE id = $1")
+                .bind(sender)
+                .fetch_one(&mut *tx)
+                .await?
+                .text("n")?;
+        let summary = format!("{name} — {detail}");
+        notify_in!(
+            tx,
+            scope.id(),
+            &directeurs,
+            "message_flood",
+            Some(sender),
+            &summary,
+            "/admin/messagerie"
+        );
+        audit_in!(
+            tx,
+            Some(scope.id()),
+            Some(sender),
+            "message.flood",
+            Some(sender),
+            detail.to_owned()
+        );
+    });
+    tracing::warn!(tenant = %scope.id(), user = %sender, detail, "abnormal sending");
+    Ok(true)
+}
