@@ -7,6 +7,7 @@ mod activation;
 mod admin;
 mod auth;
 mod import;
+mod messages;
 mod pages;
 mod schema;
 mod wal;

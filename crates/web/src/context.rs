@@ -61,6 +61,13 @@ impl Ctx {
                 current: false,
             });
         }
+        if actor.tenant_id.is_some() {
+            nav.push(NavItem {
+                href: "/messages",
+                key: "nav-messages",
+                current: false,
+            });
+        }
         if actor.may_use_admin() {
             nav.push(NavItem {
                 href: "/admin",

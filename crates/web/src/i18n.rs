@@ -86,8 +86,12 @@ impl Tr {
             "minutes",
             "name",
             "pupil",
+            "place",
             "pupils",
+            "reporter",
             "school",
+            "sender",
+            "who",
             "year",
             "years",
         ]

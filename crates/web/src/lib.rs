@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod import;
 pub mod lifecycle;
 pub mod mail;
+pub mod messages;
 pub mod pages;
 pub mod security;
 pub mod session;
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .merge(import::routes())
         .merge(auth::routes())
         .merge(account::routes())
+        .merge(messages::routes())
         .merge(admin::routes())
         .merge(pages::routes())
         .route("/healthz", get(healthz))

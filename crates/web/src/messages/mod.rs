@@ -1,0 +1,788 @@
+//! Messagerie pages: folders, a thread with its replies, writing to reachable people and
+//! groups, recall, reports and the directeur's moderation queue.
+
+mod send;
+pub mod text;
+
+use crate::AppState;
+use crate::context::Ctx;
+use crate::csrf::CsrfToken;
+use crate::error::{AppError, AppResult};
+use crate::session::SignedIn;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use axum_extra::extract::Form as MultiForm;
+use preau_domain::NationalProfile;
+use preau_domain::login::fold_name;
+use preau_domain::messaging::{Folder, SendRefusal};
+use preau_domain::time::format_paris;
+use preau_store::communication::{self, Contact, ReachableGroup};
+use preau_store::messages::{self, Message, Summary};
+use preau_store::{TenantScope, notifications};
+use send::{Draft, Pick, Refused, deliver, picks};
+use serde::Deserialize;
+use uuid::Uuid;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/messages", get(folder_page))
+        .route("/messages/nouveau", get(compose_page).post(compose_post))
+        .route("/messages/contacts", get(contacts_fragment))
+        .route("/messages/moderation", get(moderation_page))
+        .route("/messages/moderation/{report_id}", post(resolve_report))
+        .route("/messages/{id}", get(thread_page))
+        .route("/messages/{id}/repondre", post(reply))
+        .route("/messages/{id}/corbeille", post(to_trash))
+        .route("/messages/{id}/restaurer", post(restore))
+        .route("/messages/{id}/supprimer", post(delete_forever))
+        .route("/messages/{id}/rappeler", post(recall))
+        .route("/messages/{id}/signaler", post(report))
+}
+
+/// Minutes during which a sender may recall a message.
+pub const RECALL_MINUTES: i64 = 10;
+/// Lines per folder page.
+const PAGE: i64 = 50;
+
+fn scope_of(who: &SignedIn) -> AppResult<TenantScope> {
+    who.scope().ok_or(AppError::NotFound)
+}
+
+#[derive(Template)]
+#[template(path = "messages/folder.html")]
+struct FolderPage {
+    ctx: Ctx,
+    folder: Folder,
+    folders: [Folder; 4],
+    rows: Vec<(Summary, String)>,
+    unread: i64,
+    moderates: bool,
+}
+
+#[derive(Deserialize)]
+struct FolderQuery {
+    #[serde(default)]
+    dossier: Option<String>,
+}
+
+async fn folder_page(
+    State(state): State<AppState>,
+    who: SignedIn,
+    CsrfToken(csrf): CsrfToken,
+    Query(q): Query<FolderQuery>,
+) -> AppResult<Html<String>> {
+    let scope = scope_of(&who)?;
+    let folder = match q.dossier.as_deref() {
+        None => Folder::Inbox,
+        Some(code) => code.parse().map_err(|_| AppError::NotFound)?,
+    };
+    let rows = messages::folder(&state.db, scope, who.user.id, folder, PAGE)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let at = format_paris(s.at);
+            (s, at)
+        })
+        .collect();
+    let unread = messages::unread_count(&state.db, scope, who.user.id).await?;
+    Ok(Html(
+        FolderPage {
+            ctx: Ctx::signed_in(&who, csrf, folder.label_key(), "/messages"),
+            folder,
+            folders: [Folder::Inbox, Folder::Sent, Folder::Drafts, Folder::Trash],
+            rows,
+            unread,
+            moderates: !who.actor.admin_structures.is_empty(),
+        }
+        .render()?,
+    ))
+}
+
+/// A person or group offered in the recipient picker.
+struct Choice {
+    token: String,
+    label: String,
+    detail: String,
+    checked: bool,
+}
+
+fn profile_word(ctx: &Ctx, p: NationalProfile) -> String {
+    ctx.t.get(p.label_key())
+}
+
+fn person_choice(ctx: &Ctx, c: &Contact, checked: bool) -> Choice {
+    let mut detail: Vec<String> = Vec::new();
+    if !c.teaches.is_empty() {
+        detail.push(
+            ctx.t
+                .with1("contact-teaches", "children", &c.teaches.join(", ")),
+        );
+    }
+    if !c.children.is_empty() {
+        detail.push(
+            ctx.t
+                .with1("contact-parent-of", "children", &c.children.join(", ")),
+        );
+    }
+    if detail.is_empty()
+        && let Some(p) = c.profiles.first()
+    {
+        detail.push(profile_word(ctx, *p));
+    }
+    if c.broadcast_only {
+        detail.push(ctx.t.get("contact-broadcast-only"));
+    }
+    Choice {
+        token: Pick::Person(c.id).token(),
+        label: format!("{} {}", c.first_name, c.last_name),
+        detail: detail.join(" · "),
+        checked,
+    }
+}
+
+fn group_label(ctx: &Ctx, g: &ReachableGroup) -> String {
+    let who = ctx.t.get(&format!(
+        "group-who-{}",
+        &g.profile.code()[9..].to_lowercase()
+    ));
+    let place = g
+        .class_name
+        .clone()
+        .unwrap_or_else(|| g.structure_name.clone());
+    ctx.t.with(
+        "group-label",
+        &[("who", who.as_str()), ("place", place.as_str())],
+    )
+}
+
+fn group_choice(ctx: &Ctx, g: &ReachableGroup, checked: bool) -> Choice {
+    let mut detail = ctx
+        .t
+        .with1("group-members", "count", &g.members.to_string());
+    if g.broadcast {
+        detail.push_str(" · ");
+        detail.push_str(&ctx.t.get("contact-broadcast-only"));
+    }
+    if g.class_name.is_some() {
+        detail = format!("{} · {}", g.structure_name, detail);
+    }
+    Choice {
+        token: Pick::Group(g.id).token(),
+        label: group_label(ctx, g),
+        detail,
+        checked,
+    }
+}
+
+/// People and groups matching a search, at most `limit`. Names, the children a guardian is a
+/// parent of, and the writer's children a teacher teaches all match ("maîtresse de Léa").
+fn search(
+    ctx: &Ctx,
+    contacts: &[Contact],
+    groups: &[ReachableGroup],
+    query: &str,
+    limit: usize,
+) -> Vec<Choice> {
+    let words: Vec<String> = query
+        .split_whitespace()
+        .map(fold_name)
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let hits = |hay: &str| words.iter().all(|w| hay.contains(w.as_str()));
+    let mut out: Vec<Choice> = groups
+        .iter()
+        .map(|g| group_choice(ctx, g, false))
+        .filter(|c| hits(&fold_name(&format!("{} {}", c.label, c.detail))))
+        .collect();
+    for c in contacts {
+        let hay = fold_name(&format!(
+            "{} {} {} {}",
+            c.first_name,
+            c.last_name,
+            c.children.join(" "),
+            c.teaches.join(" ")
+        ));
+        let choice = person_choice(ctx, c, false);
+        if hits(&hay) || hits(&fold_name(&choice.detail)) {
+            out.push(choice);
+        }
+        if out.len() >= limit {
+            break;
+        }
+    }
+    out.truncate(limit);
+    out
+}
+
+#[derive(Template)]
+#[template(path = "messages/compose.html")]
+struct ComposePage {
+    ctx: Ctx,
+    subject: String,
+    body: String,
+    selected: Vec<Choice>,
+    query: String,
+    results: Vec<Choice>,
+    searched: bool,
+    draft_id: String,
+    may_broadcast: bool,
+    broadcast: bool,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "messages/contacts.html")]
+struct ContactsFragment {
+    ctx: Ctx,
+    results: Vec<Choice>,
+    searched: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct ComposeQuery {
+    #[serde(default)]
+    to: Option<String>,
+    #[serde(default)]
+    brouillon: Option<Uuid>,
+}
+
+/// Only those who write to whole schools may mark a message as a broadcast (no replies).
+fn may_broadcast(who: &SignedIn) -> bool {
+    who.actor.has_profile(NationalProfile::Direction)
+        || who.actor.has_profile(NationalProfile::Collectivite)
+        || who.actor.has_profile(NationalProfile::Academique)
+}
+
+struct ComposeState {
+    subject: String,
+    body: String,
+    picks: Vec<Pick>,
+    query: String,
+    broadcast: bool,
+    draft_id: Option<Uuid>,
+}
+
+async fn render_compose(
+    state: &AppState,
+    who: &SignedIn,
+    csrf: String,
+    form: ComposeState,
+    error: Option<String>,
+) -> AppResult<Html<String>> {
+    let scope = scope_of(who)?;
+    let ctx = Ctx::signed_in(who, csrf, "compose-title", "/messages");
+    let contacts = communication::contacts(&state.db, scope, who.user.id).await?;
+    let groups = communication::reachable_groups(&state.db, scope, who.user.id).await?;
+    let mut selected = Vec::new();
+    for pick in &form.picks {
+        let choice = match pick {
+            Pick::Person(id) => contacts
+                .iter()
+                .find(|c| c.id == *id)
+                .map(|c| person_choice(&ctx, c, true)),
+            Pick::Group(id) => groups
+                .iter()
+                .find(|g| g.id == *id)
+                .map(|g| group_choice(&ctx, g, true)),
+        };
+        selected.extend(choice);
+    }
+    let results = search(&ctx, &contacts, &groups, &form.query, 30)
+        .into_iter()
+        .filter(|c| !selected.iter().any(|s| s.token == c.token))
+        .collect();
+    Ok(Html(
+        ComposePage {
+            ctx,
+            subject: form.subject,
+            body: form.body,
+            selected,
+            searched: !form.query.trim().is_empty(),
+            query: form.query,
+            results,
+            draft_id: form.draft_id.map(|d| d.to_string()).unwrap_or_default(),
+            may_broadcast: may_broadcast(who),
+            broadcast: form.broadcast,
+            error,
+        }
+        .render()?,
+    ))
+}
+
+async fn compose_page(
+    State(state): State<AppState>,
+    who: SignedIn,
+    CsrfToken(csrf): CsrfToken,
+    Query(q): Query<ComposeQuery>,
+) -> AppResult<Html<String>> {
+    let scope = scope_of(&who)?;
+    let mut form = ComposeState {
+        subject: String::new(),
+        body: String::new(),
+        picks: q.to.as_deref().and_then(Pick::parse).into_iter().collect(),
+        query: String::new(),
+        broadcast: false,
+        draft_id: None,
+    };
+    if let Some(id) = q.brouillon {
+        let (subject, body, audience) = messages::draft(&state.db, scope, who.user.id, id).await?;
+        form.subject = subject;
+        form.body = body;
+        form.picks = audience.split(',').filter_map(Pick::parse).collect();
+        form.draft_id = Some(id);
+    }
+    render_compose(&state, &who, csrf, form, None).await
+}
+
+#[derive(Deserialize)]
+struct ComposeForm {
+    #[serde(default)]
+    to: Vec<String>,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    broadcast: Option<String>,
+    #[serde(default)]
+    draft_id: String,
+    #[serde(default)]
+    action: String,
+}
+
+fn refusal_text(ctx_t: &crate::i18n::Tr, r: &SendRefusal) -> String {
+    match r.limit() {
+        Some(n) => ctx_t.with1(r.key(), "count", &n.to_string()),
+        None => ctx_t.get(r.key()),
+    }
+}
+
+async fn compose_post(
+    State(state): State<AppState>,
+    who: SignedIn,
+    CsrfToken(csrf): CsrfToken,
+    MultiForm(f): MultiForm<ComposeForm>,
+) -> AppResult<Response> {
+    let scope = scope_of(&who)?;
+    let t = crate::i18n::Tr::french();
+    let draft_id = Uuid::parse_str(f.draft_id.trim()).ok();
+    let parsed = picks(&f.to);
+    let form = ComposeState {
+        subject: f.subject.clone(),
+        body: f.body.clone(),
+        picks: parsed.clone().unwrap_or_default(),
+        query: f.q.clone(),
+        broadcast: f.broadcast.is_some(),
+        draft_id,
+    };
+    match f.action.as_str() {
+        "send" => {}
+        "draft" => {
+            let audience: Vec<String> = form.picks.iter().map(|p| p.token()).collect();
+            messages::save_draft(
+                &state.db,
+                scope,
+                who.user.id,
+                draft_id,
+                &f.subject,
+                &f.body,
+                &audience.join(","),
+            )
+            .await?;
+            return Ok(Redirect::to("/messages?dossier=drafts").into_response());
+        }
+        // Searching recipients without JavaScript: the same form comes back with results.
+        _ => {
+            return Ok(render_compose(&state, &who, csrf, form, None)
+                .await?
+                .into_response());
+        }
+    }
+    let chosen = match parsed {
+        Ok(p) => p,
+        Err(r) => {
+            let error = refusal_text(&t, &r);
+            let page = render_compose(&state, &who, csrf, form, Some(error)).await?;
+            return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let contacts = communication::contacts(&state.db, scope, who.user.id).await?;
+    let groups = communication::reachable_groups(&state.db, scope, who.user.id).await?;
+    let ctx = Ctx::signed_in(&who, String::new(), "compose-title", "/messages");
+    let names = send::names_of(&contacts);
+    let label: Vec<String> = chosen
+        .iter()
+        .filter_map(|p| match p {
+            Pick::Person(id) => names.get(id).cloned(),
+            Pick::Group(id) => groups
+                .iter()
+                .find(|g| g.id == *id)
+                .map(|g| group_label(&ctx, g)),
+        })
+        .collect();
+    let outcome = deliver(
+        &state,
+        &who,
+        scope,
+        Draft {
+            subject: &f.subject,
+            body: &f.body,
+            picks: &chosen,
+            audience_label: &label.join(", "),
+            broadcast: f.broadcast.is_some() && may_broadcast(&who),
+            reply_to: None,
+            draft_id,
+        },
+    )
+    .await;
+    match outcome {
+        Ok(id) => Ok(Redirect::to(&format!("/messages/{id}")).into_response()),
+        Err(Refused::Because(r)) => {
+            let error = refusal_text(&t, &r);
+            Ok((
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                render_compose(&state, &who, csrf, form, Some(error)).await?,
+            )
+                .into_response())
+        }
+        Err(Refused::Store(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct ContactsQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// The recipient picker's results, for htmx as the person types.
+async fn contacts_fragment(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Query(q): Query<ContactsQuery>,
+) -> AppResult<Html<String>> {
+    let scope = scope_of(&who)?;
+    let ctx = Ctx::signed_in(&who, String::new(), "compose-title", "/messages");
+    let contacts = communication::contacts(&state.db, scope, who.user.id).await?;
+    let groups = communication::reachable_groups(&state.db, scope, who.user.id).await?;
+    let results = search(&ctx, &contacts, &groups, &q.q, 30);
+    Ok(Html(
+        ContactsFragment {
+            ctx,
+            searched: !q.q.trim().is_empty(),
+            results,
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "messages/thread.html")]
+struct ThreadPage {
+    ctx: Ctx,
+    subject: String,
+    items: Vec<(Message, String, bool)>,
+    last_id: Uuid,
+    may_reply: bool,
+    may_reply_all: bool,
+    notice: Option<String>,
+}
+
+async fn thread_page(
+    State(state): State<AppState>,
+    who: SignedIn,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<Uuid>,
+) -> AppResult<Html<String>> {
+    render_thread(&state, &who, csrf, id, None).await
+}
+
+async fn render_thread(
+    state: &AppState,
+    who: &SignedIn,
+    csrf: String,
+    id: Uuid,
+    notice: Option<String>,
+) -> AppResult<Html<String>> {
+    let scope = scope_of(who)?;
+    let thread_id = messages::thread_of(&state.db, scope, who.user.id, id).await?;
+    let thread = messages::thread(&state.db, scope, who.user.id, thread_id).await?;
+    let last = thread.last().ok_or(AppError::NotFound)?;
+    messages::mark_thread_read(&state.db, scope, who.user.id, thread_id).await?;
+    let now = preau_store::now();
+    let window = chrono::Duration::minutes(RECALL_MINUTES);
+    let subject = thread[0].subject.clone();
+    let may_reply = !last.broadcast && thread.iter().any(|m| !m.mine);
+    let may_reply_all = !last.broadcast && last.recipients.len() > 1;
+    let last_id = last.id;
+    let items = thread
+        .into_iter()
+        .map(|m| {
+            let at = format_paris(m.sent_at);
+            let recallable = m.mine
+                && !m.recalled
+                && preau_domain::messaging::may_recall(m.sent_at, now, window);
+            (m, at, recallable)
+        })
+        .collect();
+    Ok(Html(
+        ThreadPage {
+            ctx: Ctx::signed_in(who, csrf, "thread-title", "/messages").titled(subject.clone()),
+            subject,
+            items,
+            last_id,
+            may_reply,
+            may_reply_all,
+            notice,
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct ReplyForm {
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    all: Option<String>,
+}
+
+async fn reply(
+    State(state): State<AppState>,
+    who: SignedIn,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<Uuid>,
+    Form(f): Form<ReplyForm>,
+) -> AppResult<Response> {
+    let scope = scope_of(&who)?;
+    let me = who.user.id;
+    let thread_id = messages::thread_of(&state.db, scope, me, id).await?;
+    let thread = messages::thread(&state.db, scope, me, thread_id).await?;
+    let original = thread
+        .iter()
+        .find(|m| m.id == id)
+        .ok_or(AppError::NotFound)?;
+    let t = crate::i18n::Tr::french();
+    if original.broadcast {
+        let error = t.get(SendRefusal::BroadcastReply.key());
+        return Ok(render_thread(&state, &who, csrf, id, Some(error))
+            .await?
+            .into_response());
+    }
+    // The sender of what I answer, and for reply-all the other recipients I may reach.
+    let answer_to = if original.mine {
+        thread.iter().rev().find(|m| !m.mine).map(|m| m.sender_id)
+    } else {
+        Some(original.sender_id)
+    };
+    let mut people: Vec<Uuid> = answer_to.into_iter().collect();
+    if f.all.is_some() {
+        let reach = communication::reachable(&state.db, scope, me).await?;
+        let reachable = reach.keys().copied().collect();
+        people = preau_domain::messaging::reply_all_recipients(
+            original.sender_id,
+            &original.recipients,
+            me,
+            &reachable,
+        );
+    }
+    let chosen: Vec<Pick> = people.iter().map(|p| Pick::Person(*p)).collect();
+    let subject = if original.subject.starts_with("Re :") {
+        original.subject.clone()
+    } else {
+        format!("Re : {}", original.subject)
+    };
+    let contacts = communication::contacts(&state.db, scope, me).await?;
+    let mut names = send::names_of(&contacts);
+    names.insert(original.sender_id, original.sender_name.clone());
+    let label: Vec<String> = people
+        .iter()
+        .filter_map(|p| names.get(p).cloned())
+        .collect();
+    let outcome = deliver(
+        &state,
+        &who,
+        scope,
+        Draft {
+            subject: &subject,
+            body: &f.body,
+            picks: &chosen,
+            audience_label: &label.join(", "),
+            broadcast: false,
+            reply_to: Some((thread_id, original.id, vec![original.sender_id])),
+            draft_id: None,
+        },
+    )
+    .await;
+    match outcome {
+        Ok(new_id) => Ok(Redirect::to(&format!("/messages/{new_id}")).into_response()),
+        Err(Refused::Because(r)) => {
+            let error = refusal_text(&t, &r);
+            Ok((
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                render_thread(&state, &who, csrf, id, Some(error)).await?,
+            )
+                .into_response())
+        }
+        Err(Refused::Store(e)) => Err(e.into()),
+    }
+}
+
+async fn to_trash(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<Uuid>,
+) -> AppResult<Redirect> {
+    messages::move_to(
+        &state.db,
+        scope_of(&who)?,
+        who.user.id,
+        id,
+        Some(Folder::Trash),
+    )
+    .await?;
+    Ok(Redirect::to("/messages"))
+}
+
+async fn restore(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<Uuid>,
+) -> AppResult<Redirect> {
+    messages::move_to(
+        &state.db,
+        scope_of(&who)?,
+        who.user.id,
+        id,
+        Some(Folder::Inbox),
+    )
+    .await?;
+    Ok(Redirect::to("/messages?dossier=trash"))
+}
+
+async fn delete_forever(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<Uuid>,
+) -> AppResult<Redirect> {
+    messages::move_to(&state.db, scope_of(&who)?, who.user.id, id, None).await?;
+    Ok(Redirect::to("/messages?dossier=trash"))
+}
+
+async fn recall(
+    State(state): State<AppState>,
+    who: SignedIn,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    let scope = scope_of(&who)?;
+    let window = chrono::Duration::minutes(RECALL_MINUTES);
+    let t = crate::i18n::Tr::french();
+    if messages::recall(&state.db, scope, who.user.id, id, window).await? {
+        Ok(Redirect::to("/messages?dossier=sent").into_response())
+    } else {
+        let error = t.with1("recall-too-late", "count", &RECALL_MINUTES.to_string());
+        Ok(render_thread(&state, &who, csrf, id, Some(error))
+            .await?
+            .into_response())
+    }
+}
+
+#[derive(Deserialize)]
+struct ReportForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn report(
+    State(state): State<AppState>,
+    who: SignedIn,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<Uuid>,
+    Form(f): Form<ReportForm>,
+) -> AppResult<Response> {
+    let scope = scope_of(&who)?;
+    let reason: String = f.reason.trim().chars().take(1000).collect();
+    messages::report(&state.db, scope, who.user.id, id, &reason).await?;
+    let notice = crate::i18n::Tr::french().get("report-done");
+    Ok(render_thread(&state, &who, csrf, id, Some(notice))
+        .await?
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "messages/moderation.html")]
+struct ModerationPage {
+    ctx: Ctx,
+    reports: Vec<(messages::Report, String)>,
+}
+
+async fn moderation_page(
+    State(state): State<AppState>,
+    who: SignedIn,
+    CsrfToken(csrf): CsrfToken,
+) -> AppResult<Html<String>> {
+    let scope = scope_of(&who)?;
+    if who.actor.admin_structures.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    let t = crate::i18n::Tr::french();
+    let reports = messages::open_reports(&state.db, scope, &who.actor.admin_structures)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let at = format_paris(r.at);
+            let meta = t.with(
+                "moderation-meta",
+                &[
+                    ("sender", r.sender_name.as_str()),
+                    ("reporter", r.reporter_name.as_str()),
+                    ("date", at.as_str()),
+                ],
+            );
+            (r, meta)
+        })
+        .collect();
+    Ok(Html(
+        ModerationPage {
+            ctx: Ctx::signed_in(&who, csrf, "moderation-title", "/messages"),
+            reports,
+        }
+        .render()?,
+    ))
+}
+
+async fn resolve_report(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(report_id): Path<Uuid>,
+) -> AppResult<Redirect> {
+    let scope = scope_of(&who)?;
+    messages::resolve_report(
+        &state.db,
+        scope,
+        &who.actor.admin_structures,
+        report_id,
+        who.user.id,
+    )
+    .await?;
+    Ok(Redirect::to("/messages/moderation"))
+}
+
+/// Unread notifications, for badges.
+pub async fn unread_badge(state: &AppState, who: &SignedIn) -> i64 {
+    match who.scope() {
+        Some(scope) => notifications::unread_count(&state.db, scope, who.user.id)
+            .await
+            .unwrap_or(0),
+        None => 0,
+    }
+}

@@ -1,0 +1,442 @@
+//! Messagerie: who may write to whom, reading only one's own messages, replies that never
+//! widen the audience, broadcasts, recall, sending limits and the kill switch.
+
+use crate::db_tests;
+use crate::support::{Client, Response, TestApp};
+use axum::http::StatusCode;
+use preau_domain::NationalProfile;
+use preau_domain::messaging::Block;
+use preau_store::{communication, messages, notifications};
+
+db_tests!(
+    a_parent_writes_to_the_teacher_who_answers,
+    people_out_of_reach_are_refused_and_nothing_is_sent,
+    nobody_reads_another_persons_message,
+    bodies_are_sanitised,
+    the_mairie_broadcasts_to_families_who_cannot_answer,
+    reply_all_never_widens_the_audience,
+    a_recalled_message_disappears,
+    pupils_are_limited_and_the_kill_switch_silences_them,
+    the_directeur_moderates_reported_messages,
+);
+
+async fn write(c: &mut Client, to: &[String], subject: &str, body: &str) -> Response {
+    let mut fields: Vec<(&str, &str)> = to.iter().map(|t| ("to", t.as_str())).collect();
+    fields.extend([("subject", subject), ("body", body), ("action", "send")]);
+    c.post("/messages/nouveau", &fields).await
+}
+
+fn person(app: &TestApp, who: &str) -> String {
+    format!("u:{}", app.fx.id(who))
+}
+
+async fn a_parent_writes_to_the_teacher_who_answers(app: TestApp) {
+    let mut parent = app.signed_in("guardian").await;
+    // "La maîtresse de Léa": the teacher is found by the child's first name.
+    let found = parent.get("/messages/contacts?q=L%C3%A9a").await;
+    assert_eq!(found.status, StatusCode::OK);
+    assert!(found.body.contains("Thomas Maitre"), "{}", found.body);
+    assert!(found.body.contains("enseignant·e de Léa"), "{}", found.body);
+    // The other class's teacher is not someone a parent may write to.
+    let other = parent.get("/messages/contacts?q=Claire").await;
+    assert!(!other.body.contains("Claire Enseignante"), "{}", other.body);
+
+    let sent = write(
+        &mut parent,
+        &[person(&app, "teacher")],
+        "Sortie de vendredi",
+        "Léa aura besoin d'un goûter ?",
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let message = sent.location().to_owned();
+
+    let mut teacher = app.signed_in("teacher").await;
+    let inbox = teacher.get("/messages").await;
+    assert!(inbox.body.contains("Sortie de vendredi"), "{}", inbox.body);
+    assert!(inbox.body.contains("1 non lu"), "{}", inbox.body);
+    let scope = app.fx.tenant;
+    assert_eq!(
+        notifications::unread_count(&app.db, scope, app.fx.id("teacher"))
+            .await
+            .unwrap(),
+        1
+    );
+    let thread = teacher.get(&message).await;
+    assert!(
+        thread.body.contains("besoin d&#x27;un goûter")
+            || thread.body.contains("besoin d'un goûter"),
+        "{}",
+        thread.body
+    );
+    assert_eq!(
+        notifications::unread_count(&app.db, scope, app.fx.id("teacher"))
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(!teacher.get("/messages").await.body.contains("non lu"));
+    let id = message.trim_start_matches("/messages/");
+    let answered = teacher
+        .post(
+            &format!("/messages/{id}/repondre"),
+            &[("body", "Oui, merci !")],
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.body);
+
+    let inbox = parent.get("/messages").await;
+    assert!(
+        inbox.body.contains("Re : Sortie de vendredi"),
+        "{}",
+        inbox.body
+    );
+    let sent_folder = parent.get("/messages?dossier=sent").await;
+    assert!(sent_folder.body.contains("Sortie de vendredi"));
+}
+
+async fn people_out_of_reach_are_refused_and_nothing_is_sent(app: TestApp) {
+    let mut parent = app.signed_in("guardian").await;
+    for to in [
+        person(&app, "teacher_cm2"),
+        person(&app, "other_guardian"),
+        person(&app, "other_directeur"),
+        format!("u:{}", uuid::Uuid::new_v4()),
+        format!("g:{}", uuid::Uuid::new_v4()),
+        "u:pas-un-id".to_owned(),
+    ] {
+        let r = write(&mut parent, std::slice::from_ref(&to), "Bonjour", "Texte").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{to}");
+        assert!(
+            r.body.contains("Vous ne pouvez pas écrire"),
+            "{to}: {}",
+            r.body
+        );
+    }
+    let none = write(&mut parent, &[], "Bonjour", "Texte").await;
+    assert!(none.body.contains("au moins un destinataire"));
+    let long = write(
+        &mut parent,
+        &[person(&app, "teacher")],
+        "Long",
+        &"x".repeat(20_001),
+    )
+    .await;
+    assert_eq!(long.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(long.body.contains("trop long"));
+    let empty = write(&mut parent, &[person(&app, "teacher")], " ", "x").await;
+    assert!(empty.body.contains("objet"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, 0);
+    // Without a CSRF token nothing is posted either.
+    let forged = parent
+        .post_raw(
+            "/messages/nouveau",
+            &[
+                ("to", &person(&app, "teacher")),
+                ("subject", "x"),
+                ("body", "y"),
+                ("action", "send"),
+            ],
+            Some("http://preau.test"),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, 0);
+}
+
+async fn nobody_reads_another_persons_message(app: TestApp) {
+    let mut parent = app.signed_in("guardian").await;
+    let sent = write(
+        &mut parent,
+        &[person(&app, "teacher")],
+        "Privé",
+        "Pour l'enseignant seulement",
+    )
+    .await;
+    let path = sent.location().to_owned();
+    for who in [
+        "other_guardian",
+        "teacher_cm2",
+        "pupil_cp",
+        "other_directeur",
+    ] {
+        let mut c = app.signed_in(who).await;
+        let r = c.get(&path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{who}");
+        assert!(
+            !r.body.contains("Pour l&#x27;enseignant") && !r.body.contains("Pour l'enseignant")
+        );
+        for action in ["corbeille", "rappeler", "signaler", "repondre"] {
+            let r = c
+                .post(
+                    &format!("{path}/{action}"),
+                    &[("body", "x"), ("reason", "x")],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{who} {action}");
+        }
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM message_reports").await, 0);
+}
+
+async fn bodies_are_sanitised(app: TestApp) {
+    let mut parent = app.signed_in("guardian").await;
+    let sent = write(
+        &mut parent,
+        &[person(&app, "teacher")],
+        "<img src=x onerror=alert(1)>",
+        "<script>alert('x')</script><b>important</b><a href=\"javascript:alert(1)\">lien</a>",
+    )
+    .await;
+    let mut teacher = app.signed_in("teacher").await;
+    let page = teacher.get(sent.location()).await;
+    assert!(page.body.contains("<b>important</b>"), "{}", page.body);
+    assert!(!page.body.contains("<script>alert"), "{}", page.body);
+    assert!(!page.body.contains("javascript:alert"), "{}", page.body);
+    assert!(!page.body.contains("<img src=x"), "{}", page.body);
+}
+
+async fn the_mairie_broadcasts_to_families_who_cannot_answer(app: TestApp) {
+    let scope = app.fx.tenant;
+    let groups = communication::reachable_groups(&app.db, scope, app.fx.id("agent"))
+        .await
+        .unwrap();
+    let families = groups
+        .iter()
+        .find(|g| {
+            g.profile == NationalProfile::Tuteur
+                && g.class_name.is_none()
+                && g.structure_name == "École élémentaire A"
+        })
+        .expect("the school's families");
+    assert!(families.broadcast);
+    // The mairie reaches families, families do not reach the mairie.
+    let parent_reach = communication::reachable(&app.db, scope, app.fx.id("guardian"))
+        .await
+        .unwrap();
+    assert!(!parent_reach.contains_key(&app.fx.id("agent")));
+
+    let mut agent = app.signed_in("agent").await;
+    let sent = write(
+        &mut agent,
+        &[format!("g:{}", families.id)],
+        "Cantine : menus de la semaine",
+        "Lundi : poisson",
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let mut parent = app.signed_in("guardian").await;
+    let page = parent.get(sent.location()).await;
+    assert!(page.body.contains("Lundi : poisson"));
+    assert!(
+        page.body.contains("Pas de réponse possible"),
+        "{}",
+        page.body
+    );
+    let reply = parent
+        .post(
+            &format!("{}/repondre", sent.location()),
+            &[("body", "Merci")],
+        )
+        .await;
+    assert!(
+        reply.body.contains("On ne peut pas répondre"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, 1);
+    // Both families of the school got it; the maternelle-only family did not exist here.
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM message_recipients").await,
+        2
+    );
+}
+
+async fn reply_all_never_widens_the_audience(app: TestApp) {
+    let mut directeur = app.signed_in("directeur").await;
+    let sent = write(
+        &mut directeur,
+        &[person(&app, "guardian"), person(&app, "other_guardian")],
+        "Réunion de rentrée",
+        "Jeudi 18 h",
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let mut parent = app.signed_in("guardian").await;
+    let reply = parent
+        .post(
+            &format!("{}/repondre", sent.location()),
+            &[("body", "Présent"), ("all", "1")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let reply_id =
+        uuid::Uuid::parse_str(reply.location().trim_start_matches("/messages/")).unwrap();
+    let thread = messages::thread(&app.db, app.fx.tenant, app.fx.id("directeur"), {
+        messages::thread_of(&app.db, app.fx.tenant, app.fx.id("directeur"), reply_id)
+            .await
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let answer = thread.iter().find(|m| m.id == reply_id).unwrap();
+    // The other family is not someone this parent may reach: the reply goes to the directeur only.
+    assert_eq!(answer.recipients, vec![app.fx.id("directeur")]);
+}
+
+async fn a_recalled_message_disappears(app: TestApp) {
+    let mut teacher = app.signed_in("teacher").await;
+    let sent = write(
+        &mut teacher,
+        &[person(&app, "guardian")],
+        "Erreur",
+        "Mauvais destinataire",
+    )
+    .await;
+    let path = sent.location().to_owned();
+    let mut parent = app.signed_in("guardian").await;
+    assert!(parent.get("/messages").await.body.contains("Erreur"));
+    let r = teacher.post(&format!("{path}/rappeler"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(!parent.get("/messages").await.body.contains("Erreur"));
+    assert_eq!(parent.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        notifications::unread_count(&app.db, app.fx.tenant, app.fx.id("guardian"))
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+async fn pupils_are_limited_and_the_kill_switch_silences_them(app: TestApp) {
+    let scope = app.fx.tenant;
+    let mut pupil = app.signed_in("pupil_cp").await;
+    // Classmates only when the teacher opens it; the class teacher always.
+    let reach = communication::reachable(&app.db, scope, app.fx.id("pupil_cp"))
+        .await
+        .unwrap();
+    assert!(reach.contains_key(&app.fx.id("teacher")));
+    assert!(!reach.contains_key(&app.fx.id("pupil_cm2")));
+
+    let block = Block {
+        structure_id: None,
+        profile: NationalProfile::Eleve,
+    };
+    messages::add_block(&app.db, scope, block, app.fx.id("agent"))
+        .await
+        .unwrap();
+    let refused = write(
+        &mut pupil,
+        &[person(&app, "teacher")],
+        "Coucou",
+        "Bonjour maître",
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("suspendu"), "{}", refused.body);
+    // A teacher is not silenced by the pupils' switch.
+    let mut teacher = app.signed_in("teacher").await;
+    let ok = write(
+        &mut teacher,
+        &[person(&app, "pupil_cp")],
+        "Devoirs",
+        "Lire page 12",
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let (id, _) = messages::blocks(&app.db, scope).await.unwrap()[0];
+    messages::remove_block(&app.db, scope, id, app.fx.id("agent"))
+        .await
+        .unwrap();
+
+    for i in 0..10 {
+        let r = write(
+            &mut pupil,
+            &[person(&app, "teacher")],
+            &format!("Message {i}"),
+            "Bonjour",
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{i}: {}", r.body);
+    }
+    let eleventh = write(&mut pupil, &[person(&app, "teacher")], "Encore", "Bonjour").await;
+    assert_eq!(eleventh.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        eleventh.body.contains("trop de messages"),
+        "{}",
+        eleventh.body
+    );
+    // The directeur is alerted once, and the audit log has every send and the alert.
+    assert_eq!(
+        notifications::unread_count(&app.db, scope, app.fx.id("directeur"))
+            .await
+            .unwrap(),
+        1
+    );
+    write(&mut pupil, &[person(&app, "teacher")], "Encore", "Bonjour").await;
+    assert_eq!(
+        notifications::unread_count(&app.db, scope, app.fx.id("directeur"))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'message.send'")
+            .await,
+        11
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'message.flood'")
+            .await,
+        1
+    );
+}
+
+async fn the_directeur_moderates_reported_messages(app: TestApp) {
+    let mut pupil = app.signed_in("pupil_cp").await;
+    let sent = write(
+        &mut pupil,
+        &[person(&app, "teacher")],
+        "Méchant",
+        "Texte blessant",
+    )
+    .await;
+    let mut teacher = app.signed_in("teacher").await;
+    let r = teacher
+        .post(
+            &format!("{}/signaler", sent.location()),
+            &[("reason", "Insulte")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("signalé à la direction"));
+    let mut directeur = app.signed_in("directeur").await;
+    let queue = directeur.get("/messages/moderation").await;
+    assert!(
+        queue.body.contains("Texte blessant") && queue.body.contains("Insulte"),
+        "{}",
+        queue.body
+    );
+    let mut parent = app.signed_in("guardian").await;
+    assert_eq!(
+        parent.get("/messages/moderation").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let report_id: uuid::Uuid =
+        messages::open_reports(&app.db, app.fx.tenant, &[app.fx.elementaire])
+            .await
+            .unwrap()[0]
+            .id;
+    let done = directeur
+        .post(&format!("/messages/moderation/{report_id}"), &[])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert!(
+        directeur
+            .get("/messages/moderation")
+            .await
+            .body
+            .contains("Aucun message signalé")
+    );
+}
