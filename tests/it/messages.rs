@@ -18,6 +18,8 @@ db_tests!(
     a_recalled_message_disappears,
     pupils_are_limited_and_the_kill_switch_silences_them,
     the_directeur_moderates_reported_messages,
+    the_directeur_changes_the_rules_and_reach_follows,
+    a_tenant_administrator_flips_the_kill_switch_from_the_page,
 );
 
 async fn write(c: &mut Client, to: &[String], subject: &str, body: &str) -> Response {
@@ -439,4 +441,118 @@ async fn the_directeur_moderates_reported_messages(app: TestApp) {
             .body
             .contains("Aucun message signalé")
     );
+}
+
+async fn the_directeur_changes_the_rules_and_reach_follows(app: TestApp) {
+    let scope = app.fx.tenant;
+    let (parent, other) = (app.fx.id("guardian"), app.fx.id("other_guardian"));
+    assert!(
+        !communication::reachable(&app.db, scope, parent)
+            .await
+            .unwrap()
+            .contains_key(&other)
+    );
+    let mut directeur = app.signed_in("directeur").await;
+    let path = format!("/admin/structures/{}/regles", app.fx.elementaire);
+    let page = directeur.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Parents de chaque classe"),
+        "{}",
+        page.body
+    );
+    let added = directeur
+        .post(
+            &path,
+            &[
+                ("from", "profile:National_TUT"),
+                ("to", "profile:National_TUT"),
+                ("mode", "both"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    assert!(
+        communication::reachable(&app.db, scope, parent)
+            .await
+            .unwrap()
+            .contains_key(&other)
+    );
+    // A rule naming attached schools makes no sense for a school: refused, nothing changes.
+    let bad = directeur
+        .post(
+            &path,
+            &[
+                ("from", "attached:National_TUT"),
+                ("to", "profile:National_DIR"),
+                ("mode", "both"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let rule = communication::rules(&app.db, scope, app.fx.elementaire)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.rule.from == r.rule.to && r.rule.from.code() == "profile:National_TUT")
+        .unwrap();
+    let removed = directeur
+        .post(&format!("{path}/{}/supprimer", rule.id), &[])
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    assert!(
+        !communication::reachable(&app.db, scope, parent)
+            .await
+            .unwrap()
+            .contains_key(&other)
+    );
+    // Another school's rules are not this directeur's; families never see the page.
+    let other_school = directeur
+        .get(&format!("/admin/structures/{}/regles", app.fx.maternelle))
+        .await;
+    assert_eq!(other_school.status, StatusCode::FORBIDDEN);
+    let mut family = app.signed_in("guardian").await;
+    assert_ne!(family.get(&path).await.status, StatusCode::OK);
+    let forged = family
+        .post(
+            &path,
+            &[
+                ("from", "profile:National_TUT"),
+                ("to", "profile:National_TUT"),
+                ("mode", "both"),
+            ],
+        )
+        .await;
+    assert_ne!(forged.status, StatusCode::SEE_OTHER);
+    assert!(
+        !communication::reachable(&app.db, scope, parent)
+            .await
+            .unwrap()
+            .contains_key(&other)
+    );
+}
+
+async fn a_tenant_administrator_flips_the_kill_switch_from_the_page(app: TestApp) {
+    let path = format!("/admin/tenants/{}/messagerie", app.fx.tenant.id());
+    let mut admin = app.signed_in("agent").await;
+    assert_eq!(admin.get(&path).await.status, StatusCode::OK);
+    let on = admin
+        .post(&path, &[("profile", "National_ELV"), ("structure", "")])
+        .await;
+    assert_eq!(on.status, StatusCode::SEE_OTHER);
+    let mut pupil = app.signed_in("pupil_cp").await;
+    let refused = write(&mut pupil, &[person(&app, "teacher")], "Coucou", "Bonjour").await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = admin.get(&path).await;
+    assert!(page.body.contains("Tout le territoire"));
+    let (id, _) = messages::blocks(&app.db, app.fx.tenant).await.unwrap()[0];
+    let off = admin.post(&format!("{path}/{id}/retablir"), &[]).await;
+    assert_eq!(off.status, StatusCode::SEE_OTHER);
+    let sent = write(&mut pupil, &[person(&app, "teacher")], "Coucou", "Bonjour").await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    // A directeur is not a tenant administrator; another tenant's page is not found.
+    let mut directeur = app.signed_in("directeur").await;
+    assert_eq!(directeur.get(&path).await.status, StatusCode::FORBIDDEN);
+    let mut other = app.signed_in("other_directeur").await;
+    assert_eq!(other.get(&path).await.status, StatusCode::NOT_FOUND);
 }

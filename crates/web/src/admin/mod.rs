@@ -3,6 +3,7 @@
 
 mod class_accounts;
 mod leavers;
+mod messaging;
 mod structures;
 mod users;
 
@@ -28,6 +29,23 @@ use uuid::Uuid;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin", get(dashboard))
+        .route("/admin/messagerie", get(messaging::messaging_home))
+        .route(
+            "/admin/tenants/{tenant_id}/messagerie",
+            get(messaging::switches_page).post(messaging::add_switch),
+        )
+        .route(
+            "/admin/tenants/{tenant_id}/messagerie/{switch_id}/retablir",
+            post(messaging::remove_switch),
+        )
+        .route(
+            "/admin/structures/{structure_id}/regles",
+            get(messaging::rules_page).post(messaging::add_rule),
+        )
+        .route(
+            "/admin/structures/{structure_id}/regles/{rule_id}/supprimer",
+            post(messaging::delete_rule),
+        )
         .route("/admin/tenants", post(create_tenant))
         .route("/admin/tenants/{tenant_id}", get(structures::tenant_page))
         .route(
