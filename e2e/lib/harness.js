@@ -12,7 +12,7 @@ const { AxeBuilder } = require('@axe-core/playwright');
 
 const DEMO_PASSWORD = 'preau-demo';
 const READY_TIMEOUT_MS = 120_000; // the first run creates the demo data and hashes passwords
-const ACCOUNT_LINE = /^(National_[A-Z]{3})\s+(\S+)/;
+const ACCOUNT_LINE = /^(National_[A-Z]{3})\s+(\S+)\s*(.*)$/;
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -36,7 +36,7 @@ function parseAccounts(stdout) {
   const accounts = [];
   for (const line of stdout.split('\n')) {
     const m = ACCOUNT_LINE.exec(line.trimStart());
-    if (m) accounts.push({ profile: m[1], login: m[2] });
+    if (m) accounts.push({ profile: m[1], login: m[2], about: m[3].trim() });
   }
   return accounts;
 }

@@ -462,6 +462,9 @@ async fn seed(db: &Db) -> Result<String> {
 
     // Teachers and the directeurs (who teach too, except at the élémentaire).
     let mut teachers: Vec<(Uuid, Uuid)> = Vec::new(); // (class, teacher)
+    // Classes whose teacher is listed: a listed parent has a child there, so the two can write
+    // to each other in a demonstration (and in the browser tests).
+    let mut listed_classes: Vec<Uuid> = Vec::new();
     for school in &schools {
         let mut first_class = true;
         for (class_id, class_name, _) in &school.classes {
@@ -503,6 +506,7 @@ async fn seed(db: &Db) -> Result<String> {
                     &login,
                     format!("Enseignant·e, {class_name}, {}", school.name),
                 );
+                listed_classes.push(*class_id);
             }
             b.batch
                 .class_members
@@ -583,6 +587,7 @@ async fn seed(db: &Db) -> Result<String> {
         first: String,
         last: String,
         school: usize,
+        class_id: Uuid,
         class_name: &'static str,
         active: bool,
     }
@@ -627,6 +632,7 @@ async fn seed(db: &Db) -> Result<String> {
                     first,
                     last,
                     school: s,
+                    class_id: *class_id,
                     class_name,
                     active,
                 });
@@ -770,6 +776,7 @@ async fn seed(db: &Db) -> Result<String> {
             } else if active
                 && g == 0
                 && family.len() == 1
+                && listed_classes.contains(&pupils[family[0]].class_id)
                 && single_listed < 1
                 && b.listed
                     .iter()
