@@ -6,6 +6,7 @@ mod access;
 mod activation;
 mod admin;
 mod auth;
+mod chat;
 mod import;
 mod messages;
 mod pages;

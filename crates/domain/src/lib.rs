@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod activation;
+pub mod chat;
 pub mod communication;
 pub mod directory;
 pub mod login;

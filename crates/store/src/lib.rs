@@ -12,6 +12,7 @@ pub mod directory;
 pub mod accounts;
 pub mod actor;
 pub mod batch;
+pub mod chat;
 pub mod credentials;
 pub mod error;
 pub mod imports;

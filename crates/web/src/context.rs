@@ -67,6 +67,11 @@ impl Ctx {
                 key: "nav-messages",
                 current: false,
             });
+            nav.push(NavItem {
+                href: "/discussions",
+                key: "nav-chat",
+                current: false,
+            });
         }
         if actor.may_use_admin() {
             nav.push(NavItem {

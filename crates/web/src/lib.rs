@@ -5,6 +5,7 @@ mod actor_cache;
 pub mod admin;
 mod assets;
 pub mod auth;
+pub mod chat;
 pub mod config;
 pub mod context;
 pub mod csrf;
@@ -46,6 +47,8 @@ pub struct AppState {
     /// whole school's network out of signing in.
     pub reset_requests: Arc<IpFailures>,
     pub actors: Arc<actor_cache::ActorCache>,
+    /// Conversations with a new chat message, for the live streams of their members.
+    pub chat_events: tokio::sync::broadcast::Sender<uuid::Uuid>,
 }
 
 impl AppState {
@@ -59,6 +62,7 @@ impl AppState {
             ip_failures,
             reset_requests: Arc::new(IpFailures::new(RESET_REQUESTS_PER_WINDOW, window)),
             actors: Arc::default(),
+            chat_events: tokio::sync::broadcast::channel(1024).0,
         }
     }
 }
@@ -73,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(account::routes())
         .merge(messages::routes())
+        .merge(chat::routes())
         .merge(admin::routes())
         .merge(pages::routes())
         .route("/healthz", get(healthz))

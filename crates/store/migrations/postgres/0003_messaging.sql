@@ -108,3 +108,38 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_user ON notifications(user_id, created_at);
 CREATE INDEX notifications_unread ON notifications(user_id) WHERE read_at IS NULL;
 CREATE INDEX notifications_subject ON notifications(subject_id, user_id);
+
+-- Instant chat: small conversations among people who may reach each other.
+-- Hours (Paris time, weekdays) outside which families' chat messages wait.
+ALTER TABLE structures ADD COLUMN chat_opens TEXT NOT NULL DEFAULT '08:00';
+ALTER TABLE structures ADD COLUMN chat_closes TEXT NOT NULL DEFAULT '18:00';
+
+CREATE TABLE chat_conversations (
+    id UUID PRIMARY KEY NOT NULL,
+    tenant_id UUID NOT NULL REFERENCES tenants(id),
+    created_by UUID REFERENCES users(id) ON DELETE SET NULL,
+    title TEXT NOT NULL,
+    last_at TIMESTAMPTZ NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE chat_members (
+    conversation_id UUID NOT NULL REFERENCES chat_conversations(id) ON DELETE CASCADE,
+    tenant_id UUID NOT NULL REFERENCES tenants(id),
+    user_id UUID NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    last_read_at TIMESTAMPTZ,
+    PRIMARY KEY (conversation_id, user_id)
+);
+CREATE INDEX chat_members_user ON chat_members(user_id);
+
+CREATE TABLE chat_messages (
+    id UUID PRIMARY KEY NOT NULL,
+    tenant_id UUID NOT NULL REFERENCES tenants(id),
+    conversation_id UUID NOT NULL REFERENCES chat_conversations(id) ON DELETE CASCADE,
+    sender_id UUID NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    body TEXT NOT NULL,
+    -- When the others see it: at once, or when the school's chat hours open.
+    visible_at TIMESTAMPTZ NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX chat_messages_conversation ON chat_messages(conversation_id, id);

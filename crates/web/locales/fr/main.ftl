@@ -531,3 +531,23 @@ switch-profile = Profil
 switch-where = Où
 switch-everywhere = Tout le territoire
 switch-on = Suspendre l’envoi pour ce profil
+
+## Discussions (messagerie instantanée)
+nav-chat = Discussions
+chat-title = Discussions
+chat-none = Aucune discussion pour l’instant.
+chat-new = Nouvelle discussion
+chat-with = Avec
+chat-name = Nom de la discussion (facultatif)
+chat-start = Commencer la discussion
+chat-untitled = Discussion
+chat-too-many = Une discussion réunit { $count } personnes au plus.
+chat-members = Participants : { $name }
+chat-empty = Pas encore de message.
+chat-write = Votre message
+chat-send = Envoyer
+chat-refresh = Actualiser
+chat-read-by = Lu par { $name }
+chat-waiting = Sera remis à l’école le { $date } (horaires de l’école).
+chat-hours-note = L’école lit les discussions en semaine de { $min } à { $minutes } : en dehors de ces horaires, votre message attendra l’ouverture.
+chat-bad-body = Le message est vide ou trop long (2 000 caractères au plus).

@@ -1,7 +1,7 @@
 //! Messagerie pages: folders, a thread with its replies, writing to reachable people and
 //! groups, recall, reports and the directeur's moderation queue.
 
-mod send;
+pub(crate) mod send;
 pub mod text;
 
 use crate::AppState;
@@ -102,18 +102,18 @@ async fn folder_page(
 }
 
 /// A person or group offered in the recipient picker.
-struct Choice {
-    token: String,
-    label: String,
-    detail: String,
-    checked: bool,
+pub(crate) struct Choice {
+    pub(crate) token: String,
+    pub(crate) label: String,
+    pub(crate) detail: String,
+    pub(crate) checked: bool,
 }
 
 fn profile_word(ctx: &Ctx, p: NationalProfile) -> String {
     ctx.t.get(p.label_key())
 }
 
-fn person_choice(ctx: &Ctx, c: &Contact, checked: bool) -> Choice {
+pub(crate) fn person_choice(ctx: &Ctx, c: &Contact, checked: bool) -> Choice {
     let mut detail: Vec<String> = Vec::new();
     if !c.teaches.is_empty() {
         detail.push(
@@ -179,7 +179,7 @@ fn group_choice(ctx: &Ctx, g: &ReachableGroup, checked: bool) -> Choice {
 
 /// People and groups matching a search, at most `limit`. Names, the children a guardian is a
 /// parent of, and the writer's children a teacher teaches all match ("maîtresse de Léa").
-fn search(
+pub(crate) fn search(
     ctx: &Ctx,
     contacts: &[Contact],
     groups: &[ReachableGroup],
