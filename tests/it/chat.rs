@@ -102,15 +102,28 @@ async fn families_messages_wait_for_the_school_hours(app: TestApp) {
         (1, 2)
     };
     let hours = ChatHours::parse(&format!("{opens:02}:00"), &format!("{closes:02}:00")).unwrap();
-    chat::set_hours(
-        &app.db,
-        app.fx.tenant,
-        app.fx.elementaire,
-        hours,
-        app.fx.id("directeur"),
-    )
-    .await
-    .unwrap();
+    let mut directeur = app.signed_in("directeur").await;
+    let form = format!("/admin/structures/{}/horaires", app.fx.elementaire);
+    let bad = directeur
+        .post(&form, &[("opens", "18:00"), ("closes", "08:00")])
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (o, c) = (format!("{opens:02}:00"), format!("{closes:02}:00"));
+    let set = directeur
+        .post(&form, &[("opens", o.as_str()), ("closes", c.as_str())])
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    assert_eq!(
+        chat::hours(&app.db, app.fx.tenant, app.fx.elementaire)
+            .await
+            .unwrap(),
+        hours
+    );
+    let mut parent = app.signed_in("guardian").await;
+    let refused = parent
+        .post(&form, &[("opens", "07:00"), ("closes", "20:00")])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
     chat::set_hours(
         &app.db,
         app.fx.tenant,
@@ -120,7 +133,7 @@ async fn families_messages_wait_for_the_school_hours(app: TestApp) {
     )
     .await
     .unwrap();
-    let (mut parent, path) = start(&app, "guardian", "teacher").await;
+    let (_, path) = start(&app, "guardian", "teacher").await;
     let r = parent
         .post(&path, &[("body", "Question pour demain")])
         .await;

@@ -53,6 +53,8 @@ struct RulesPage {
     suggestions: Vec<(String, String, String)>,
     audiences: Vec<(String, String)>,
     modes: Vec<(String, String)>,
+    /// Chat hours (opens, closes), for schools.
+    hours: Option<(String, String)>,
     error: Option<String>,
 }
 
@@ -99,6 +101,15 @@ async fn render_rules(
         .into_iter()
         .map(|a| (a.code(), audience_label(&t, a)))
         .collect();
+    let hours = if structure.kind.is_school() {
+        let h = preau_store::chat::hours(&state.db, scope, structure_id).await?;
+        Some((
+            h.opens.format("%H:%M").to_string(),
+            h.closes.format("%H:%M").to_string(),
+        ))
+    } else {
+        None
+    };
     let modes = Mode::ALL
         .iter()
         .map(|m| (m.code().to_owned(), t.get(m.label_key())))
@@ -115,6 +126,7 @@ async fn render_rules(
             suggestions,
             audiences,
             modes,
+            hours,
             error,
         }
         .render()?,
@@ -293,5 +305,36 @@ pub async fn messaging_home(Administrator(who): Administrator) -> AppResult<Redi
             Ok(Redirect::to(&format!("/admin/tenants/{t}/messagerie")))
         }
         _ => Ok(Redirect::to("/messages/moderation")),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct HoursForm {
+    #[serde(default)]
+    opens: String,
+    #[serde(default)]
+    closes: String,
+}
+
+/// The school's chat hours (families' messages outside them wait for the opening).
+pub async fn set_hours(
+    State(state): State<AppState>,
+    Administrator(who): Administrator,
+    CsrfToken(csrf): CsrfToken,
+    Path(structure_id): Path<Uuid>,
+    Form(f): Form<HoursForm>,
+) -> AppResult<Response> {
+    let (scope, structure) = administered_structure(&state, &who, structure_id).await?;
+    match preau_domain::chat::ChatHours::parse(&f.opens, &f.closes) {
+        Some(hours) if structure.kind.is_school() => {
+            preau_store::chat::set_hours(&state.db, scope, structure_id, hours, who.user.id)
+                .await?;
+            Ok(Redirect::to(&format!("/admin/structures/{structure_id}/regles")).into_response())
+        }
+        _ => {
+            let error = Tr::french().get("hours-bad");
+            let page = render_rules(&state, &who, csrf, structure_id, Some(error)).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
     }
 }

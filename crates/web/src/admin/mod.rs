@@ -43,6 +43,10 @@ pub fn routes() -> Router<AppState> {
             get(messaging::rules_page).post(messaging::add_rule),
         )
         .route(
+            "/admin/structures/{structure_id}/horaires",
+            post(messaging::set_hours),
+        )
+        .route(
             "/admin/structures/{structure_id}/regles/{rule_id}/supprimer",
             post(messaging::delete_rule),
         )
