@@ -68,3 +68,35 @@ test('a parent writes to the teacher, the teacher answers, the parent reads the 
   await family.close();
   await school.close();
 });
+
+test('a chat line from the teacher appears live on the parent’s open conversation', async () => {
+  const parent = demo.accounts.find((a) => a.profile === 'National_TUT' && /^Parent d(e |')\S+ \([^)]+\)$/.test(a.about));
+  const [, , child, className] = /^Parent d(e |')(\S+) \(([^)]+)\)$/.exec(parent.about);
+  const teacher = demo.accounts.find((a) => a.profile === 'National_ENS' && a.about.includes(`, ${className},`));
+
+  const family = await browser.newContext();
+  const page = await family.newPage();
+  await signIn(page, demo.baseURL, parent.login);
+  await clickAndWait(page, page.getByRole('navigation').getByRole('link', { name: 'Discussions' }));
+  await page.getByLabel('Chercher une personne ou un groupe').fill(child);
+  await clickAndWait(page, page.getByRole('button', { name: 'Chercher' }));
+  await page.locator('li', { hasText: `enseignant·e de ${child}` }).first().getByRole('checkbox').check();
+  await page.getByLabel('Nom de la discussion (facultatif)').fill('Doudou');
+  await expectNoAxeViolations(page, 'the discussions page');
+  await clickAndWait(page, page.getByRole('button', { name: 'Commencer la discussion' }));
+  assert.match(await page.locator('h1').innerText(), /Doudou/);
+  await expectNoAxeViolations(page, 'a conversation');
+
+  const school = await browser.newContext();
+  const tpage = await school.newPage();
+  await signIn(tpage, demo.baseURL, teacher.login);
+  await tpage.goto(`${demo.baseURL}/discussions`);
+  await clickAndWait(tpage, tpage.getByRole('link', { name: 'Doudou' }));
+  await tpage.getByLabel('Votre message').fill('Le doudou est resté en classe.');
+  await clickAndWait(tpage, tpage.getByRole('button', { name: 'Envoyer', exact: true }));
+
+  // No reload on the parent's side: the line comes over server-sent events.
+  await page.getByText('Le doudou est resté en classe.').waitFor({ timeout: 15_000 });
+  await family.close();
+  await school.close();
+});
