@@ -20,6 +20,8 @@ db_tests!(
     the_directeur_moderates_reported_messages,
     the_directeur_changes_the_rules_and_reach_follows,
     a_tenant_administrator_flips_the_kill_switch_from_the_page,
+    attachments_go_with_the_message_and_only_to_its_readers,
+    forbidden_and_oversized_files_are_refused,
 );
 
 async fn write(c: &mut Client, to: &[String], subject: &str, body: &str) -> Response {
@@ -555,4 +557,99 @@ async fn a_tenant_administrator_flips_the_kill_switch_from_the_page(app: TestApp
     assert_eq!(directeur.get(&path).await.status, StatusCode::FORBIDDEN);
     let mut other = app.signed_in("other_directeur").await;
     assert_eq!(other.get(&path).await.status, StatusCode::NOT_FOUND);
+}
+
+async fn attachments_go_with_the_message_and_only_to_its_readers(app: TestApp) {
+    let mut parent = app.signed_in("guardian").await;
+    let to = person(&app, "teacher");
+    let pdf = b"%PDF-1.4 autorisation de sortie".to_vec();
+    let fields = [
+        ("to", to.as_str()),
+        ("subject", "Autorisation"),
+        ("body", "Ci-joint l'autorisation signée."),
+        ("action", "send"),
+    ];
+    let sent = parent
+        .post_multipart(
+            "/messages/envoi",
+            &fields,
+            &[("files", "../../autorisation.pdf", pdf.clone())],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    // The draft that carried the file is gone; the file is the message's.
+    assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, 1);
+    let mut teacher = app.signed_in("teacher").await;
+    let page = teacher.get(sent.location()).await;
+    assert!(page.body.contains(">autorisation.pdf</a>"), "{}", page.body);
+    let link = page
+        .body
+        .split("href=\"/messages/pieces/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (status, kind, body) = teacher.download(&format!("/messages/pieces/{link}")).await;
+    assert_eq!((status, kind.as_str()), (StatusCode::OK, "application/pdf"));
+    assert_eq!(body.as_bytes(), pdf.as_slice());
+    for who in ["other_guardian", "teacher_cm2", "other_directeur"] {
+        let mut c = app.signed_in(who).await;
+        let (status, _, _) = c.download(&format!("/messages/pieces/{link}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{who}");
+    }
+}
+
+async fn forbidden_and_oversized_files_are_refused(app: TestApp) {
+    let mut parent = app.signed_in("guardian").await;
+    let to = person(&app, "teacher");
+    let fields = [
+        ("to", to.as_str()),
+        ("subject", "Fichier"),
+        ("body", "Voici"),
+        ("action", "send"),
+    ];
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("devoirs.pdf", b"MZ\x90\x00 not a pdf".to_vec()),
+        ("page.html", b"<html><script>alert(1)</script>".to_vec()),
+        ("dessin.svg", b"<svg onload=alert(1)>".to_vec()),
+        ("gros.pdf", {
+            let mut v = b"%PDF-1.4".to_vec();
+            v.resize(10 * 1024 * 1024 + 1, b' ');
+            v
+        }),
+    ];
+    for (name, bytes) in cases {
+        let r = parent
+            .post_multipart("/messages/envoi", &fields, &[("files", name, bytes)])
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name}: {}",
+            r.body
+        );
+        assert!(
+            r.body.contains(name.trim_end_matches(".pdf")),
+            "{name}: {}",
+            r.body
+        );
+    }
+    let six: Vec<(&str, &str, Vec<u8>)> = (0..6)
+        .map(|_| ("files", "a.pdf", b"%PDF-1.4".to_vec()))
+        .collect();
+    let r = parent
+        .post_multipart("/messages/envoi", &fields, &six)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("5 pièces jointes au plus"), "{}", r.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM message_attachments").await,
+        0
+    );
+    let dir = app.state.config.data_dir.join("attachments");
+    let left = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left, 0, "files left in {}", dir.display());
 }

@@ -632,6 +632,57 @@ impl Client {
             .await
     }
 
+    /// A multipart form: text fields, then files as (field, file name, bytes); the token in
+    /// the query as the page sends it.
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, Vec<u8>)],
+    ) -> Response {
+        let boundary = "----preau-test-boundary";
+        let mut body: Vec<u8> = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        for (field, file, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let uri = format!("{path}{sep}csrf={}", self.csrf());
+        let req = Request::post(uri)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header(header::ORIGIN, format!("http://{HOST}"));
+        self.send(req.body(Body::from(body)).expect("request"))
+            .await
+    }
+
+    /// A download: status, content type and body (text files in tests).
+    pub async fn download(&mut self, path: &str) -> (StatusCode, String, String) {
+        let r = self.get(path).await;
+        let kind = r
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (r.status, kind, r.body)
+    }
+
     pub async fn sign_in(&mut self, login: &str, password: &str) -> Response {
         self.post("/auth/login", &[("login", login), ("password", password)])
             .await

@@ -195,6 +195,82 @@ pub fn may_recall(sent_at: DateTime<Utc>, now: DateTime<Utc>, window: Duration) 
     now >= sent_at && now - sent_at <= window
 }
 
+/// Largest attached file.
+pub const MAX_ATTACHMENT_BYTES: u64 = 10 * 1024 * 1024;
+/// Files per message.
+pub const MAX_ATTACHMENTS: usize = 5;
+
+/// The content type of an allowed attachment, told by its name and checked against its first
+/// bytes (a renamed executable is not a PDF). `None`: not allowed.
+pub fn attachment_type(file_name: &str, head: &[u8]) -> Option<&'static str> {
+    let ext = file_name.rsplit_once('.')?.1.to_ascii_lowercase();
+    let zip = head.starts_with(b"PK\x03\x04");
+    let (content_type, ok) = match ext.as_str() {
+        "pdf" => ("application/pdf", head.starts_with(b"%PDF-")),
+        "png" => ("image/png", head.starts_with(b"\x89PNG\r\n\x1a\n")),
+        "jpg" | "jpeg" => ("image/jpeg", head.starts_with(&[0xFF, 0xD8, 0xFF])),
+        "gif" => (
+            "image/gif",
+            head.starts_with(b"GIF87a") || head.starts_with(b"GIF89a"),
+        ),
+        "webp" => (
+            "image/webp",
+            head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP",
+        ),
+        "mp3" => (
+            "audio/mpeg",
+            head.starts_with(b"ID3") || head.starts_with(&[0xFF, 0xFB]),
+        ),
+        "m4a" => ("audio/mp4", head.len() >= 8 && &head[4..8] == b"ftyp"),
+        "mp4" => ("video/mp4", head.len() >= 8 && &head[4..8] == b"ftyp"),
+        "odt" => ("application/vnd.oasis.opendocument.text", zip),
+        "ods" => ("application/vnd.oasis.opendocument.spreadsheet", zip),
+        "odp" => ("application/vnd.oasis.opendocument.presentation", zip),
+        "docx" => (
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            zip,
+        ),
+        "xlsx" => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            zip,
+        ),
+        "pptx" => (
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            zip,
+        ),
+        "txt" => ("text/plain; charset=utf-8", is_plain_text(head)),
+        _ => return None,
+    };
+    ok.then_some(content_type)
+}
+
+/// Text without markup or binary: valid UTF-8 (a character cut at the end of the sample is
+/// fine), no NUL, no `<`.
+fn is_plain_text(head: &[u8]) -> bool {
+    let valid = match std::str::from_utf8(head) {
+        Ok(_) => head.len(),
+        Err(e) if e.error_len().is_none() => e.valid_up_to(),
+        Err(_) => return false,
+    };
+    !head[..valid].contains(&0) && !head[..valid].contains(&b'<')
+}
+
+/// A file name safe to show and to send back in a header: no path, no control characters.
+pub fn clean_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | ';'))
+        .take(120)
+        .collect();
+    let trimmed = cleaned.trim().trim_start_matches('.');
+    if trimmed.is_empty() {
+        "fichier".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,5 +348,33 @@ mod tests {
         let w = Duration::minutes(10);
         assert!(may_recall(t, t + Duration::minutes(9), w));
         assert!(!may_recall(t, t + Duration::minutes(11), w));
+    }
+
+    #[test]
+    fn attachments_are_told_by_name_and_content() {
+        assert_eq!(
+            attachment_type("sortie.pdf", b"%PDF-1.7 ..."),
+            Some("application/pdf")
+        );
+        assert_eq!(
+            attachment_type("SORTIE.PDF", b"%PDF-1.4"),
+            Some("application/pdf")
+        );
+        assert_eq!(attachment_type("virus.pdf", b"MZ\x90\x00"), None);
+        assert_eq!(attachment_type("page.html", b"<html>"), None);
+        assert_eq!(attachment_type("image.svg", b"<svg"), None);
+        assert_eq!(attachment_type("note.txt", b"<script>"), None);
+        assert_eq!(
+            attachment_type("note.txt", "Réunion jeudi".as_bytes()),
+            Some("text/plain; charset=utf-8")
+        );
+        assert_eq!(
+            attachment_type("photo.jpg", &[0xFF, 0xD8, 0xFF, 0xE0]),
+            Some("image/jpeg")
+        );
+        assert_eq!(attachment_type("sans-extension", b"%PDF-"), None);
+        assert_eq!(clean_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_file_name("C:\\x\\a\"b;.pdf"), "ab.pdf");
+        assert_eq!(clean_file_name("..."), "fichier");
     }
 }

@@ -36,16 +36,6 @@ pub async fn send(
     let thread = out.reply_to.map_or(id, |(t, _)| t);
     let link = format!("/messages/{id}");
     in_write_tx!(db, |tx| {
-        if let Some(draft) = draft {
-            sqlx::query(
-                "DELETE FROM messages WHERE id = $1 AND sender_id = $2 AND tenant_id = $3 AND sender_folder = 'drafts'",
-            )
-            .bind(draft)
-            .bind(out.sender)
-            .bind(scope.id())
-            .execute(&mut *tx)
-            .await?;
-        }
         sqlx::query(
             "INSERT INTO messages (id, tenant_id, thread_id, parent_id, sender_id, subject, body, audience, audience_label, \
              broadcast, sender_folder, recipient_count, sent_at, recalled_at, created_at) \
@@ -66,6 +56,27 @@ pub async fn send(
         .bind(at)
         .execute(&mut *tx)
         .await?;
+        if let Some(draft) = draft {
+            // The draft's attachments go with the message; then the draft goes.
+            sqlx::query(
+                "UPDATE message_attachments SET message_id = $1 WHERE message_id = $2 AND tenant_id = $3 \
+                 AND EXISTS (SELECT 1 FROM messages d WHERE d.id = $2 AND d.sender_id = $4 AND d.sender_folder = 'drafts')",
+            )
+            .bind(id)
+            .bind(draft)
+            .bind(scope.id())
+            .bind(out.sender)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "DELETE FROM messages WHERE id = $1 AND sender_id = $2 AND tenant_id = $3 AND sender_folder = 'drafts'",
+            )
+            .bind(draft)
+            .bind(out.sender)
+            .bind(scope.id())
+            .execute(&mut *tx)
+            .await?;
+        }
         for chunk in out.recipients.chunks(100) {
             let sql = crate::db::multi_row_sql(
                 crate::Backend::Postgres,
@@ -807,4 +818,134 @@ pub async fn alert_abnormal_sending(
     });
     tracing::warn!(tenant = %scope.id(), user = %sender, detail, "abnormal sending");
     Ok(true)
+}
+
+/// A file attached to a message.
+#[derive(Clone, Debug)]
+pub struct Attachment {
+    pub id: Uuid,
+    pub message_id: Uuid,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+}
+
+fn attachment_of(r: &impl RowExt) -> StoreResult<Attachment> {
+    Ok(Attachment {
+        id: r.uuid("id")?,
+        message_id: r.uuid("message_id")?,
+        file_name: r.text("file_name")?,
+        content_type: r.text("content_type")?,
+        size: r.int("size")?,
+    })
+}
+
+/// Records a file (already written under its id) on one of the sender's drafts.
+pub async fn attach_to_draft(
+    db: &Db,
+    scope: TenantScope,
+    sender: Uuid,
+    draft: Uuid,
+    a: &Attachment,
+) -> StoreResult<()> {
+    in_write_tx!(db, |tx| {
+        sqlx::query("SELECT id FROM messages WHERE id = $1 AND sender_id = $2 AND tenant_id = $3 AND sender_folder = 'drafts'")
+            .bind(draft)
+            .bind(sender)
+            .bind(scope.id())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        sqlx::query(
+            "INSERT INTO message_attachments (id, tenant_id, message_id, file_name, content_type, size, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(a.id)
+        .bind(scope.id())
+        .bind(draft)
+        .bind(&a.file_name)
+        .bind(&a.content_type)
+        .bind(a.size)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Attachments of messages, by message.
+pub async fn attachments(
+    db: &Db,
+    scope: TenantScope,
+    message_ids: &[Uuid],
+) -> StoreResult<Vec<Attachment>> {
+    let mut out = Vec::new();
+    for m in message_ids {
+        let rows = on_read!(db, |c| {
+            sqlx::query(
+                "SELECT id, message_id, file_name, content_type, size FROM message_attachments \
+                 WHERE message_id = $1 AND tenant_id = $2 ORDER BY created_at, id",
+            )
+            .bind(m)
+            .bind(scope.id())
+            .fetch_all(c)
+            .await?
+            .iter()
+            .map(attachment_of)
+            .collect::<StoreResult<Vec<_>>>()?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// An attachment the reader may download: of a message they sent or received (not recalled,
+/// not deleted), or of their own draft.
+pub async fn readable_attachment(
+    db: &Db,
+    scope: TenantScope,
+    reader: Uuid,
+    id: Uuid,
+) -> StoreResult<Attachment> {
+    on_read!(db, |c| {
+        let r = sqlx::query(
+            "SELECT a.id, a.message_id, a.file_name, a.content_type, a.size FROM message_attachments a \
+             JOIN messages m ON m.id = a.message_id \
+             WHERE a.id = $1 AND a.tenant_id = $2 AND ( \
+               (m.sender_id = $3 AND m.sender_folder <> 'gone') OR \
+               (m.recalled_at IS NULL AND EXISTS (SELECT 1 FROM message_recipients r \
+                  WHERE r.message_id = m.id AND r.user_id = $3 AND r.folder <> 'gone')))",
+        )
+        .bind(id)
+        .bind(scope.id())
+        .bind(reader)
+        .fetch_optional(c)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        attachment_of(&r)
+    })
+}
+
+/// Removes an attachment from one of the sender's drafts; returns its id for the file.
+pub async fn detach_from_draft(
+    db: &Db,
+    scope: TenantScope,
+    sender: Uuid,
+    id: Uuid,
+) -> StoreResult<()> {
+    in_write_tx!(db, |tx| {
+        let done = sqlx::query(
+            "DELETE FROM message_attachments WHERE id = $1 AND tenant_id = $2 AND message_id IN \
+             (SELECT id FROM messages WHERE sender_id = $3 AND sender_folder = 'drafts')",
+        )
+        .bind(id)
+        .bind(scope.id())
+        .bind(sender)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+    });
+    Ok(())
 }

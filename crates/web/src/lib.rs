@@ -69,8 +69,13 @@ impl AppState {
 
 /// The whole application router, with its security layers.
 pub fn router(state: AppState) -> Router {
-    let uploads =
-        import::upload_routes().layer(RequestBodyLimitLayer::new(state.config.upload_limit_bytes));
+    // axum's own 2 MB default for multipart would cut uploads short of the configured limit.
+    let uploads = import::upload_routes()
+        .merge(messages::upload_routes())
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.config.upload_limit_bytes,
+        ))
+        .layer(RequestBodyLimitLayer::new(state.config.upload_limit_bytes));
     Router::new()
         .merge(home::routes())
         .merge(import::routes())

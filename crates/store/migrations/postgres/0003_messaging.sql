@@ -143,3 +143,16 @@ CREATE TABLE chat_messages (
     created_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX chat_messages_conversation ON chat_messages(conversation_id, id);
+
+-- Files attached to a message (or to a draft, moved to the message when it is sent). The
+-- bytes live under the data directory, named by id.
+CREATE TABLE message_attachments (
+    id UUID PRIMARY KEY NOT NULL,
+    tenant_id UUID NOT NULL REFERENCES tenants(id),
+    message_id UUID NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    file_name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX message_attachments_message ON message_attachments(message_id);

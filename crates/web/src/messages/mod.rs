@@ -1,6 +1,7 @@
 //! Messagerie pages: folders, a thread with its replies, writing to reachable people and
 //! groups, recall, reports and the directeur's moderation queue.
 
+mod attachments;
 pub(crate) mod send;
 pub mod text;
 
@@ -40,6 +41,12 @@ pub fn routes() -> Router<AppState> {
         .route("/messages/{id}/supprimer", post(delete_forever))
         .route("/messages/{id}/rappeler", post(recall))
         .route("/messages/{id}/signaler", post(report))
+        .route("/messages/pieces/{id}", get(attachments::download))
+}
+
+/// The compose form with files, under the upload size limit.
+pub fn upload_routes() -> Router<AppState> {
+    Router::new().route("/messages/envoi", post(attachments::compose_with_files))
 }
 
 /// Minutes during which a sender may recall a message.
@@ -224,15 +231,17 @@ pub(crate) fn search(
 #[template(path = "messages/compose.html")]
 struct ComposePage {
     ctx: Ctx,
-    subject: String,
-    body: String,
+    pub(crate) subject: String,
+    pub(crate) body: String,
     selected: Vec<Choice>,
     query: String,
     results: Vec<Choice>,
     searched: bool,
-    draft_id: String,
+    pub(crate) draft_id: String,
     may_broadcast: bool,
     broadcast: bool,
+    /// (attachment, size shown) of the draft
+    attachments: Vec<(messages::Attachment, String)>,
     error: Option<String>,
 }
 
@@ -297,6 +306,17 @@ async fn render_compose(
         .into_iter()
         .filter(|c| !selected.iter().any(|s| s.token == c.token))
         .collect();
+    let attachments = match form.draft_id {
+        Some(d) => messages::attachments(&state.db, scope, &[d])
+            .await?
+            .into_iter()
+            .map(|a| {
+                let size = size_text(a.size);
+                (a, size)
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     Ok(Html(
         ComposePage {
             ctx,
@@ -309,6 +329,7 @@ async fn render_compose(
             draft_id: form.draft_id.map(|d| d.to_string()).unwrap_or_default(),
             may_broadcast: may_broadcast(who),
             broadcast: form.broadcast,
+            attachments,
             error,
         }
         .render()?,
@@ -340,22 +361,22 @@ async fn compose_page(
     render_compose(&state, &who, csrf, form, None).await
 }
 
-#[derive(Deserialize)]
-struct ComposeForm {
+#[derive(Deserialize, Default)]
+pub(crate) struct ComposeForm {
     #[serde(default)]
-    to: Vec<String>,
+    pub(crate) to: Vec<String>,
     #[serde(default)]
     subject: String,
     #[serde(default)]
     body: String,
     #[serde(default)]
-    q: String,
+    pub(crate) q: String,
     #[serde(default)]
-    broadcast: Option<String>,
+    pub(crate) broadcast: Option<String>,
     #[serde(default)]
     draft_id: String,
     #[serde(default)]
-    action: String,
+    pub(crate) action: String,
 }
 
 fn refusal_text(ctx_t: &crate::i18n::Tr, r: &SendRefusal) -> String {
@@ -371,6 +392,18 @@ async fn compose_post(
     CsrfToken(csrf): CsrfToken,
     MultiForm(f): MultiForm<ComposeForm>,
 ) -> AppResult<Response> {
+    handle_compose(&state, &who, csrf, f, None).await
+}
+
+/// What the compose form asks (send, save, search), whichever way it was posted.
+pub(crate) async fn handle_compose(
+    state: &AppState,
+    who: &SignedIn,
+    csrf: String,
+    f: ComposeForm,
+    error: Option<String>,
+) -> AppResult<Response> {
+    let (state, who) = (state.clone(), who.clone());
     let scope = scope_of(&who)?;
     let t = crate::i18n::Tr::french();
     let draft_id = Uuid::parse_str(f.draft_id.trim()).ok();
@@ -383,6 +416,10 @@ async fn compose_post(
         broadcast: f.broadcast.is_some(),
         draft_id,
     };
+    if let Some(error) = error {
+        let page = render_compose(&state, &who, csrf, form, Some(error)).await?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
     match f.action.as_str() {
         "send" => {}
         "draft" => {
@@ -484,12 +521,15 @@ async fn contacts_fragment(
     ))
 }
 
+/// A message of a thread: (message, date shown, may be recalled, its files with sizes).
+type ThreadItem = (Message, String, bool, Vec<(messages::Attachment, String)>);
+
 #[derive(Template)]
 #[template(path = "messages/thread.html")]
 struct ThreadPage {
     ctx: Ctx,
     subject: String,
-    items: Vec<(Message, String, bool)>,
+    items: Vec<ThreadItem>,
     last_id: Uuid,
     may_reply: bool,
     may_reply_all: bool,
@@ -523,6 +563,8 @@ async fn render_thread(
     let may_reply = !last.broadcast && thread.iter().any(|m| !m.mine);
     let may_reply_all = !last.broadcast && last.recipients.len() > 1;
     let last_id = last.id;
+    let ids: Vec<Uuid> = thread.iter().map(|m| m.id).collect();
+    let files = messages::attachments(&state.db, scope, &ids).await?;
     let items = thread
         .into_iter()
         .map(|m| {
@@ -530,7 +572,12 @@ async fn render_thread(
             let recallable = m.mine
                 && !m.recalled
                 && preau_domain::messaging::may_recall(m.sent_at, now, window);
-            (m, at, recallable)
+            let mine: Vec<_> = files
+                .iter()
+                .filter(|a| a.message_id == m.id)
+                .map(|a| (a.clone(), size_text(a.size)))
+                .collect();
+            (m, at, recallable, mine)
         })
         .collect();
     Ok(Html(
@@ -775,6 +822,15 @@ async fn resolve_report(
     )
     .await?;
     Ok(Redirect::to("/messages/moderation"))
+}
+
+/// "2,4 Mo", "12 ko".
+fn size_text(bytes: i64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} Mo", bytes as f64 / 1024.0 / 1024.0).replace('.', ",")
+    } else {
+        format!("{} ko", (bytes + 1023) / 1024)
+    }
 }
 
 /// Unread notifications, for badges.
