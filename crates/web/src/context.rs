@@ -7,6 +7,8 @@ pub struct NavItem {
     pub href: &'static str,
     pub key: &'static str,
     pub current: bool,
+    /// Unread things behind the entry (shown as a badge when above zero).
+    pub count: i64,
 }
 
 pub struct UserBadge {
@@ -41,6 +43,16 @@ impl Ctx {
         self
     }
 
+    /// The badge of the messagerie entry: unread notifications.
+    pub fn with_unread(mut self, count: i64) -> Self {
+        for item in &mut self.nav {
+            if item.href == "/messages" {
+                item.count = count;
+            }
+        }
+        self
+    }
+
     pub fn titled(mut self, text: String) -> Self {
         self.title_text = Some(text);
         self
@@ -53,12 +65,14 @@ impl Ctx {
             href: "/",
             key: "nav-home",
             current: false,
+            count: 0,
         }];
         if !actor.taught_classes.is_empty() {
             nav.push(NavItem {
                 href: "/classes",
                 key: "nav-classes",
                 current: false,
+                count: 0,
             });
         }
         if actor.tenant_id.is_some() {
@@ -66,11 +80,13 @@ impl Ctx {
                 href: "/messages",
                 key: "nav-messages",
                 current: false,
+                count: 0,
             });
             nav.push(NavItem {
                 href: "/discussions",
                 key: "nav-chat",
                 current: false,
+                count: 0,
             });
         }
         if actor.may_use_admin() {
@@ -78,12 +94,14 @@ impl Ctx {
                 href: "/admin",
                 key: "nav-admin",
                 current: false,
+                count: 0,
             });
         }
         nav.push(NavItem {
             href: "/compte",
             key: "nav-account",
             current: false,
+            count: 0,
         });
         for item in &mut nav {
             item.current = item.href == current;

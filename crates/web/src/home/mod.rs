@@ -32,6 +32,12 @@ struct HomePage {
     selected: Option<ChildSummary>,
     classes: Vec<(Class, ClassRole)>,
     services: Vec<Service>,
+    /// Recent notifications: (notification, date shown, label key of its kind).
+    news: Vec<(
+        preau_store::notifications::Notification,
+        String,
+        &'static str,
+    )>,
 }
 
 #[derive(Deserialize)]
@@ -81,8 +87,30 @@ async fn home(
         Some(id) => children.iter().find(|c| c.id == id).cloned(),
         None => children.first().cloned(),
     };
+    let (news, unread) = match who.scope() {
+        Some(scope) => {
+            let news = preau_store::notifications::recent(&state.db, scope, who.user.id, 8)
+                .await?
+                .into_iter()
+                .map(|n| {
+                    let at = preau_domain::time::format_paris(n.created_at);
+                    let key = match n.kind.as_str() {
+                        "message" => "news-message",
+                        "message_flood" => "news-flood",
+                        _ => "news-other",
+                    };
+                    (n, at, key)
+                })
+                .collect::<Vec<_>>();
+            let unread =
+                preau_store::notifications::unread_count(&state.db, scope, who.user.id).await?;
+            (news, unread)
+        }
+        None => (Vec::new(), 0),
+    };
     let page = HomePage {
-        ctx: Ctx::signed_in(&who, csrf, "home-title", "/"),
+        ctx: Ctx::signed_in(&who, csrf, "home-title", "/").with_unread(unread),
+        news,
         first_name: who.user.first_name.clone(),
         login: who.user.login.clone(),
         places,

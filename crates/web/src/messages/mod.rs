@@ -97,7 +97,8 @@ async fn folder_page(
     let unread = messages::unread_count(&state.db, scope, who.user.id).await?;
     Ok(Html(
         FolderPage {
-            ctx: Ctx::signed_in(&who, csrf, folder.label_key(), "/messages"),
+            ctx: Ctx::signed_in(&who, csrf, folder.label_key(), "/messages")
+                .with_unread(unread_badge(&state, &who).await),
             folder,
             folders: [Folder::Inbox, Folder::Sent, Folder::Drafts, Folder::Trash],
             rows,
