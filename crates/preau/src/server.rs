@@ -225,6 +225,20 @@ pub enum AdminTask {
         #[arg(long)]
         login: String,
     },
+    /// Rebuild who may write to whom in every structure of a tenant (from their rules and
+    /// groups); imports and rule changes already do it, this is for checks and measures.
+    RecomputeRules {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Whom an account may write to: how many people, and how long the lookup takes.
+    Reach {
+        #[arg(long)]
+        login: String,
+        /// Lookups to time.
+        #[arg(long, default_value_t = 1)]
+        repeat: usize,
+    },
 }
 
 pub async fn admin(config: Config, task: AdminTask) -> Result<()> {
@@ -357,6 +371,40 @@ async fn run_admin_task(db: &Db, task: AdminTask) -> Result<()> {
             .await?;
             directory::grant_admin(db, scope, user.id, None).await?;
             print_code(db, Some(scope), &user).await
+        }
+        AdminTask::RecomputeRules { tenant } => {
+            let scope = tenant_by_slug(db, &tenant).await?;
+            let start = std::time::Instant::now();
+            let n = preau_store::communication::recompute_all(db, scope).await?;
+            println!(
+                "règles recalculées : {n} structures en {:.2} s",
+                start.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        AdminTask::Reach { login, repeat } => {
+            let user = directory::find_user_by_login(db, &login)
+                .await?
+                .with_context(|| format!("compte inconnu : {login}"))?;
+            let scope = TenantScope(user.tenant_id.context("compte sans territoire")?);
+            let mut times = Vec::with_capacity(repeat.max(1));
+            let mut count = 0;
+            for _ in 0..repeat.max(1) {
+                let start = std::time::Instant::now();
+                count = preau_store::communication::reachable(db, scope, user.id)
+                    .await?
+                    .len();
+                times.push(start.elapsed().as_secs_f64() * 1000.0);
+            }
+            times.sort_by(f64::total_cmp);
+            let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+            println!(
+                "{login} : {count} personnes joignables ; recherche p50 {:.2} ms, p99 {:.2} ms ({} fois)",
+                at(0.5),
+                at(0.99),
+                times.len()
+            );
+            Ok(())
         }
         AdminTask::ActivationCode { login } => {
             let user = directory::find_user_by_login(db, &login)

@@ -92,6 +92,8 @@ macro_rules! recompute_reach_in {
             }
         }
         let reach = preau_domain::communication::materialize(&rules, &groups);
+        // Who may write to whom changes: cached reach and rights are stale.
+        bump_directory_version!($tx, tenant);
         sqlx::query("DELETE FROM group_reach WHERE structure_id = $1 AND tenant_id = $2")
             .bind(structure_id)
             .bind(tenant)
@@ -401,7 +403,18 @@ pub async fn set_classmates(
 
 /// The people a user may write to, each with whether only broadcasts reach them (no replies).
 /// Their own children and guardians always; others through the groups' reach. Detached and
-/// disabled accounts are left out.
+/// disabled accounts are left out. Rows come back once per way of reaching someone; callers
+/// fold them (cheaper than grouping in SQL).
+const REACH_ROWS: &str = "\
+    SELECT m.user_id AS id, CASE WHEN r.broadcast THEN 1 ELSE 0 END AS bc \
+      FROM group_members mine \
+      JOIN group_reach r ON r.from_group_id = mine.group_id \
+      JOIN group_members m ON m.group_id = r.to_group_id \
+      WHERE mine.user_id = $1 AND mine.tenant_id = $2 \
+    UNION ALL SELECT child_id, 0 FROM guardianships WHERE guardian_id = $1 AND tenant_id = $2 \
+    UNION ALL SELECT guardian_id, 0 FROM guardianships WHERE child_id = $1 AND tenant_id = $2";
+
+/// The same, one row per person.
 const REACHABLE: &str = "\
     SELECT x.id, CAST(MIN(x.bc) AS BIGINT) AS bc FROM ( \
       SELECT m.user_id AS id, CASE WHEN r.broadcast THEN 1 ELSE 0 END AS bc \
@@ -421,16 +434,29 @@ pub async fn reachable(
     scope: TenantScope,
     user: Uuid,
 ) -> StoreResult<HashMap<Uuid, bool>> {
-    Ok(on_read!(db, |c| {
-        sqlx::query(REACHABLE)
+    let sql = format!(
+        "SELECT x.id, CAST(x.bc AS BIGINT) AS bc FROM ({REACH_ROWS}) x JOIN users u ON u.id = x.id \
+         WHERE u.detached_at IS NULL AND u.state <> 'disabled'"
+    );
+    let rows: Vec<(Uuid, bool)> = on_read!(db, |c| {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(user)
             .bind(scope.id())
             .fetch_all(c)
             .await?
             .iter()
             .map(|r| Ok((r.uuid("id")?, r.int("bc")? == 1)))
-            .collect::<StoreResult<HashMap<_, _>>>()?
-    }))
+            .collect::<StoreResult<_>>()?
+    });
+    let mut out: HashMap<Uuid, bool> = HashMap::with_capacity(rows.len());
+    for (id, only_broadcast) in rows {
+        if id == user {
+            continue;
+        }
+        let slot = out.entry(id).or_insert(only_broadcast);
+        *slot = *slot && only_broadcast;
+    }
+    Ok(out)
 }
 
 /// Someone a user may write to, with what helps recognise them.

@@ -17,6 +17,7 @@ pub mod lifecycle;
 pub mod mail;
 pub mod messages;
 pub mod pages;
+pub mod reach_cache;
 pub mod security;
 pub mod session;
 pub mod throttle;
@@ -47,6 +48,7 @@ pub struct AppState {
     /// whole school's network out of signing in.
     pub reset_requests: Arc<IpFailures>,
     pub actors: Arc<actor_cache::ActorCache>,
+    pub reach: Arc<reach_cache::ReachCache>,
     /// Conversations with a new chat message, for the live streams of their members.
     pub chat_events: tokio::sync::broadcast::Sender<uuid::Uuid>,
 }
@@ -62,6 +64,7 @@ impl AppState {
             ip_failures,
             reset_requests: Arc::new(IpFailures::new(RESET_REQUESTS_PER_WINDOW, window)),
             actors: Arc::default(),
+            reach: Arc::default(),
             chat_events: tokio::sync::broadcast::channel(1024).0,
         }
     }

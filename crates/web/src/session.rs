@@ -44,6 +44,8 @@ pub struct SignedIn {
     pub user: User,
     pub actor: Actor,
     pub token: String,
+    /// The tenant's directory version at this request (cache keys).
+    pub directory_version: i64,
 }
 
 impl SignedIn {
@@ -87,6 +89,7 @@ where
                             user: session.user,
                             actor,
                             token: token.to_owned(),
+                            directory_version: version,
                         })
                     }
                     None => None,

@@ -168,7 +168,10 @@ async fn create(
             })
             .collect()
     });
-    let reach = communication::reachable(&state.db, scope, who.user.id).await?;
+    let reach = state
+        .reach
+        .reach(&state.db, scope, who.user.id, who.directory_version)
+        .await?;
     let error = match &people {
         None => Some(refuse("send-not-reachable")),
         Some(p) if p.is_empty() => Some(refuse("send-no-recipient")),

@@ -633,7 +633,10 @@ async fn reply(
     };
     let mut people: Vec<Uuid> = answer_to.into_iter().collect();
     if f.all.is_some() {
-        let reach = communication::reachable(&state.db, scope, me).await?;
+        let reach = state
+            .reach
+            .reach(&state.db, scope, me, who.directory_version)
+            .await?;
         let reachable = reach.keys().copied().collect();
         people = preau_domain::messaging::reply_all_recipients(
             original.sender_id,

@@ -97,7 +97,10 @@ pub async fn deliver(
         return Err(SendRefusal::Blocked.into());
     }
     let me = who.user.id;
-    let reach = communication::reachable(&state.db, scope, me).await?;
+    let reach = state
+        .reach
+        .reach(&state.db, scope, me, who.directory_version)
+        .await?;
     let answerable: &[Uuid] = draft
         .reply_to
         .as_ref()
