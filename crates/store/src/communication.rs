@@ -3,7 +3,7 @@
 
 use crate::db::{RowExt, parse_code};
 use crate::error::{StoreError, StoreResult};
-use crate::{Db, TenantScope, now};
+use crate::{Backend, Db, TenantScope, now};
 use preau_domain::NationalProfile;
 use preau_domain::communication::{Audience, Mode, Rule};
 use std::collections::HashMap;
@@ -403,30 +403,35 @@ pub async fn set_classmates(
 
 /// The people a user may write to, each with whether only broadcasts reach them (no replies).
 /// Their own children and guardians always; others through the groups' reach. Detached and
-/// disabled accounts are left out. Rows come back once per way of reaching someone; callers
-/// fold them (cheaper than grouping in SQL).
-const REACH_ROWS: &str = "\
-    SELECT m.user_id AS id, CASE WHEN r.broadcast THEN 1 ELSE 0 END AS bc \
-      FROM group_members mine \
-      JOIN group_reach r ON r.from_group_id = mine.group_id \
-      JOIN group_members m ON m.group_id = r.to_group_id \
-      WHERE mine.user_id = $1 AND mine.tenant_id = $2 \
-    UNION ALL SELECT child_id, 0 FROM guardianships WHERE guardian_id = $1 AND tenant_id = $2 \
-    UNION ALL SELECT guardian_id, 0 FROM guardianships WHERE child_id = $1 AND tenant_id = $2";
+/// disabled accounts are left out through their small partial index (SQLite must be told to
+/// use it), so the cost follows the number of people reached, not the size of the tenant.
+/// Rows come back once per way of reaching someone; callers fold them.
+fn reach_rows_sql(backend: Backend) -> String {
+    let unreachable = match backend {
+        Backend::Sqlite => "users u INDEXED BY users_unreachable",
+        Backend::Postgres => "users u",
+    };
+    format!(
+        "SELECT x.id, x.bc FROM ( \
+           SELECT m.user_id AS id, CASE WHEN r.broadcast THEN 1 ELSE 0 END AS bc \
+             FROM group_members mine \
+             JOIN group_reach r ON r.from_group_id = mine.group_id \
+             JOIN group_members m ON m.group_id = r.to_group_id \
+             WHERE mine.user_id = $1 AND mine.tenant_id = $2 \
+           UNION ALL SELECT child_id, 0 FROM guardianships WHERE guardian_id = $1 AND tenant_id = $2 \
+           UNION ALL SELECT guardian_id, 0 FROM guardianships WHERE child_id = $1 AND tenant_id = $2 \
+         ) x WHERE x.id <> $1 AND NOT EXISTS (SELECT 1 FROM {unreachable} \
+           WHERE u.id = x.id AND (u.detached_at IS NOT NULL OR u.state = 'disabled'))"
+    )
+}
 
-/// The same, one row per person.
-const REACHABLE: &str = "\
-    SELECT x.id, CAST(MIN(x.bc) AS BIGINT) AS bc FROM ( \
-      SELECT m.user_id AS id, CASE WHEN r.broadcast THEN 1 ELSE 0 END AS bc \
-        FROM group_members mine \
-        JOIN group_reach r ON r.from_group_id = mine.group_id \
-        JOIN group_members m ON m.group_id = r.to_group_id \
-        WHERE mine.user_id = $1 AND mine.tenant_id = $2 \
-      UNION ALL SELECT child_id, 0 FROM guardianships WHERE guardian_id = $1 AND tenant_id = $2 \
-      UNION ALL SELECT guardian_id, 0 FROM guardianships WHERE child_id = $1 AND tenant_id = $2 \
-    ) x JOIN users u ON u.id = x.id \
-    WHERE x.id <> $1 AND u.detached_at IS NULL AND u.state <> 'disabled' \
-    GROUP BY x.id";
+/// The same, one row per person (for joins).
+fn reachable_sql(backend: Backend) -> String {
+    format!(
+        "SELECT y.id, CAST(MIN(y.bc) AS BIGINT) AS bc FROM ({}) y GROUP BY y.id",
+        reach_rows_sql(backend)
+    )
+}
 
 /// Ids of the people `user` may write to → true when only broadcasts reach them.
 pub async fn reachable(
@@ -435,8 +440,8 @@ pub async fn reachable(
     user: Uuid,
 ) -> StoreResult<HashMap<Uuid, bool>> {
     let sql = format!(
-        "SELECT x.id, CAST(x.bc AS BIGINT) AS bc FROM ({REACH_ROWS}) x JOIN users u ON u.id = x.id \
-         WHERE u.detached_at IS NULL AND u.state <> 'disabled'"
+        "SELECT z.id, CAST(z.bc AS BIGINT) AS bc FROM ({}) z",
+        reach_rows_sql(db.backend())
     );
     let rows: Vec<(Uuid, bool)> = on_read!(db, |c| {
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -450,9 +455,6 @@ pub async fn reachable(
     });
     let mut out: HashMap<Uuid, bool> = HashMap::with_capacity(rows.len());
     for (id, only_broadcast) in rows {
-        if id == user {
-            continue;
-        }
         let slot = out.entry(id).or_insert(only_broadcast);
         *slot = *slot && only_broadcast;
     }
@@ -477,12 +479,13 @@ pub struct Contact {
 /// Everyone a user may write to, with labels. Three reads, whatever the number of people.
 pub async fn contacts(db: &Db, scope: TenantScope, user: Uuid) -> StoreResult<Vec<Contact>> {
     let reach = reachable(db, scope, user).await?;
+    let reachable = reachable_sql(db.backend());
     let with_names = format!(
-        "SELECT u.id, u.first_name, u.last_name, p.profile FROM ({REACHABLE}) x \
+        "SELECT u.id, u.first_name, u.last_name, p.profile FROM ({reachable}) x \
          JOIN users u ON u.id = x.id LEFT JOIN user_profiles p ON p.user_id = u.id"
     );
     let children_of = format!(
-        "SELECT g.guardian_id AS id, c.first_name FROM ({REACHABLE}) x \
+        "SELECT g.guardian_id AS id, c.first_name FROM ({reachable}) x \
          JOIN guardianships g ON g.guardian_id = x.id JOIN users c ON c.id = g.child_id"
     );
     let teachers_of_mine = "SELECT t.user_id AS id, c.first_name FROM guardianships g \
