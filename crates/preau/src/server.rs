@@ -387,6 +387,11 @@ async fn run_admin_task(db: &Db, task: AdminTask) -> Result<()> {
                 .await?
                 .with_context(|| format!("compte inconnu : {login}"))?;
             let scope = TenantScope(user.tenant_id.context("compte sans territoire")?);
+            // Warm-up: the server's long-lived connections have the statement prepared and
+            // planned once; a cold connection would measure planning instead.
+            for _ in 0..repeat.min(100) {
+                preau_store::communication::reachable(db, scope, user.id).await?;
+            }
             let mut times = Vec::with_capacity(repeat.max(1));
             let mut count = 0;
             for _ in 0..repeat.max(1) {
