@@ -22,6 +22,9 @@ db_tests!(
     a_tenant_administrator_flips_the_kill_switch_from_the_page,
     attachments_go_with_the_message_and_only_to_its_readers,
     forbidden_and_oversized_files_are_refused,
+    the_teacher_lets_pupils_write_to_classmates,
+    drafts_keep_what_was_typed_and_leave_when_sent,
+    the_ien_reaches_the_directeurs_of_the_circonscription,
 );
 
 async fn write(c: &mut Client, to: &[String], subject: &str, body: &str) -> Response {
@@ -652,4 +655,186 @@ async fn forbidden_and_oversized_files_are_refused(app: TestApp) {
     let dir = app.state.config.data_dir.join("attachments");
     let left = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
     assert_eq!(left, 0, "files left in {}", dir.display());
+}
+
+async fn the_teacher_lets_pupils_write_to_classmates(app: TestApp) {
+    let scope = app.fx.tenant;
+    let (lea, tom) = (app.fx.id("pupil_cp"), app.fx.id("pupil_cm2"));
+    let mut teacher = app.signed_in("teacher").await;
+    let class = format!("/classes/{}", app.fx.class_cp);
+    assert!(
+        teacher
+            .get(&class)
+            .await
+            .body
+            .contains("ne peuvent écrire qu’à leurs enseignants")
+    );
+    // A second pupil in the CP, to have a classmate.
+    sqlx_exec(&app, "UPDATE class_members SET class_id = (SELECT class_id FROM class_members WHERE role = 'eleve' AND user_id IN (SELECT id FROM users WHERE first_name = 'Léa')) WHERE user_id IN (SELECT id FROM users WHERE first_name = 'Tom')").await;
+    preau_store::directory::refresh_groups(&app.db, scope, app.fx.elementaire)
+        .await
+        .unwrap();
+    assert!(
+        !communication::reachable(&app.db, scope, lea)
+            .await
+            .unwrap()
+            .contains_key(&tom)
+    );
+    let r = teacher
+        .post(&format!("{class}/classmates"), &[("open", "1")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("peuvent maintenant s’écrire"));
+    assert!(
+        communication::reachable(&app.db, scope, lea)
+            .await
+            .unwrap()
+            .contains_key(&tom)
+    );
+    // Another class's teacher, a parent: no.
+    for who in ["teacher_cm2", "guardian"] {
+        let mut c = app.signed_in(who).await;
+        let r = c.post(&format!("{class}/classmates"), &[]).await;
+        assert!(
+            matches!(r.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{who}: {}",
+            r.status
+        );
+    }
+    assert!(
+        communication::reachable(&app.db, scope, lea)
+            .await
+            .unwrap()
+            .contains_key(&tom)
+    );
+    let r = teacher.post(&format!("{class}/classmates"), &[]).await;
+    assert!(r.body.contains("ne peuvent plus"));
+    assert!(
+        !communication::reachable(&app.db, scope, lea)
+            .await
+            .unwrap()
+            .contains_key(&tom)
+    );
+}
+
+async fn sqlx_exec(app: &TestApp, sql: &'static str) {
+    match &app.db {
+        preau_store::Db::Sqlite(s) => sqlx::query(sql).execute(&s.writer).await.map(|_| ()),
+        preau_store::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+    }
+    .expect("statement");
+}
+
+async fn drafts_keep_what_was_typed_and_leave_when_sent(app: TestApp) {
+    let mut parent = app.signed_in("guardian").await;
+    let to = person(&app, "teacher");
+    let saved = parent
+        .post(
+            "/messages/nouveau",
+            &[
+                ("to", to.as_str()),
+                ("subject", "Brouillon"),
+                ("body", "À finir"),
+                ("action", "draft"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let drafts = parent.get("/messages?dossier=drafts").await;
+    let id = drafts
+        .body
+        .split("brouillon=")
+        .nth(1)
+        .expect("a draft link")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let form = parent
+        .get(&format!("/messages/nouveau?brouillon={id}"))
+        .await;
+    assert!(
+        form.body.contains("À finir") && form.body.contains("Thomas Maitre"),
+        "{}",
+        form.body
+    );
+    // Nobody else opens it.
+    let mut other = app.signed_in("other_guardian").await;
+    assert_eq!(
+        other
+            .get(&format!("/messages/nouveau?brouillon={id}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let sent = parent
+        .post(
+            "/messages/nouveau",
+            &[
+                ("to", to.as_str()),
+                ("subject", "Brouillon"),
+                ("body", "Fini"),
+                ("draft_id", id.as_str()),
+                ("action", "send"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    let drafts = parent.get("/messages?dossier=drafts").await;
+    assert!(!drafts.body.contains(">Brouillon</a>"), "{}", drafts.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, 1);
+}
+
+async fn the_ien_reaches_the_directeurs_of_the_circonscription(app: TestApp) {
+    use preau_domain::{NationalProfile, StructureKind};
+    let scope = app.fx.tenant;
+    let circo = preau_store::directory::create_structure(
+        &app.db,
+        scope,
+        preau_store::directory::NewStructure {
+            kind: StructureKind::Circonscription,
+            name: "Circonscription de Testville".into(),
+            uai: Some("0999999Z".into()),
+            commune: "Testville".into(),
+            parent_id: None,
+            circonscription_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    sqlx_exec(&app, "UPDATE structures SET circonscription_id = (SELECT id FROM structures WHERE kind = 'circonscription') WHERE kind = 'ecole_elementaire'").await;
+    let ien = preau_store::directory::create_user(
+        &app.db,
+        Some(scope),
+        preau_store::directory::NewUser {
+            first_name: "Inès".into(),
+            last_name: "Inspectrice".into(),
+            email: None,
+            birth_date: None,
+        },
+    )
+    .await
+    .unwrap();
+    preau_store::directory::add_profile(
+        &app.db,
+        scope,
+        ien.id,
+        circo.id,
+        NationalProfile::Academique,
+    )
+    .await
+    .unwrap();
+    preau_store::directory::refresh_groups(&app.db, scope, circo.id)
+        .await
+        .unwrap();
+    let reach = communication::reachable(&app.db, scope, ien.id)
+        .await
+        .unwrap();
+    assert!(reach.contains_key(&app.fx.id("directeur")));
+    assert!(!reach.contains_key(&app.fx.id("teacher")));
+    assert!(!reach.contains_key(&app.fx.id("guardian")));
+    let back = communication::reachable(&app.db, scope, app.fx.id("directeur"))
+        .await
+        .unwrap();
+    assert!(back.contains_key(&ien.id));
 }

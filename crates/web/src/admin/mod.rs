@@ -112,6 +112,10 @@ pub fn routes() -> Router<AppState> {
         .route("/classes", get(structures::my_classes))
         .route("/classes/{class_id}", get(structures::teacher_class_page))
         .route(
+            "/classes/{class_id}/classmates",
+            post(structures::set_classmates),
+        )
+        .route(
             "/classes/{class_id}/codes/{user_id}",
             post(class_accounts::new_code),
         )

@@ -369,6 +369,8 @@ struct ClassPage {
     /// New codes, guardians and letters (this year's class, its teacher or an administrator).
     can_manage: bool,
     guardians: Vec<directory::ClassGuardian>,
+    /// Pupils of the class may write to each other (the teacher's switch).
+    classmates_open: bool,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -436,6 +438,8 @@ pub async fn class_page(
         teachers,
         pupils,
         guardians,
+        classmates_open: preau_store::communication::classmates_open(&state.db, scope, class_id)
+            .await?,
         admin_links: true,
         notice: None,
         error: None,
@@ -519,11 +523,48 @@ pub(crate) async fn render_teacher_class(
         teachers,
         pupils,
         guardians,
+        classmates_open: preau_store::communication::classmates_open(&state.db, scope, class_id)
+            .await?,
         admin_links: false,
         notice,
         error,
     };
     Ok((status, Html(page.render()?)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ClassmatesForm {
+    #[serde(default)]
+    open: Option<String>,
+}
+
+/// The teacher (or the school's administrator) lets the class's pupils write to each other,
+/// or stops it.
+pub async fn set_classmates(
+    State(state): State<AppState>,
+    who: SignedIn,
+    CsrfToken(csrf): CsrfToken,
+    Path(class_id): Path<Uuid>,
+    Form(form): Form<ClassmatesForm>,
+) -> AppResult<Response> {
+    let (scope, _, class) = visible_class(&state, &who, class_id).await?;
+    let place = Place {
+        tenant_id: class.tenant_id,
+        structure_id: class.structure_id,
+    };
+    if class.archived || !who.actor.may_manage_class(place, class.id) {
+        return Err(AppError::Forbidden);
+    }
+    let open = form.open.is_some();
+    preau_store::communication::set_classmates(&state.db, scope, class_id, open, who.user.id)
+        .await?;
+    let t = crate::i18n::Tr::french();
+    let notice = t.get(if open {
+        "classmates-opened"
+    } else {
+        "classmates-closed"
+    });
+    render_teacher_class(&state, &who, csrf, class_id, Some(notice), None).await
 }
 
 pub async fn teacher_class_page(
