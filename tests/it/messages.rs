@@ -25,6 +25,7 @@ db_tests!(
     the_teacher_lets_pupils_write_to_classmates,
     drafts_keep_what_was_typed_and_leave_when_sent,
     the_ien_reaches_the_directeurs_of_the_circonscription,
+    the_json_api_applies_the_same_rules,
 );
 
 async fn write(c: &mut Client, to: &[String], subject: &str, body: &str) -> Response {
@@ -837,4 +838,66 @@ async fn the_ien_reaches_the_directeurs_of_the_circonscription(app: TestApp) {
         .await
         .unwrap();
     assert!(back.contains_key(&ien.id));
+}
+
+async fn the_json_api_applies_the_same_rules(app: TestApp) {
+    let mut anonymous = app.client().await;
+    let r = anonymous.get("/api/v1/messages").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        r.body.contains("\"error\":\"api-unauthorized\""),
+        "{}",
+        r.body
+    );
+
+    let mut parent = app.signed_in("guardian").await;
+    let teacher = person(&app, "teacher");
+    let body = format!(r#"{{"to":["{teacher}"],"subject":"Par l'API","body":"Bonjour"}}"#);
+    let r = parent.json("POST", "/api/v1/messages", &body, true).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r
+        .body
+        .split("\"id\":\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Forged recipients: another class's teacher, another tenant, garbage; and no token.
+    for to in [
+        person(&app, "teacher_cm2"),
+        person(&app, "other_directeur"),
+        "x".to_owned(),
+        format!("g:{}", uuid::Uuid::new_v4()),
+    ] {
+        let body = format!(r#"{{"to":["{to}"],"subject":"s","body":"b"}}"#);
+        let r = parent.json("POST", "/api/v1/messages", &body, true).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{to}: {}",
+            r.body
+        );
+        assert!(r.body.contains("send-not-reachable"), "{to}: {}", r.body);
+    }
+    let r = parent.json("POST", "/api/v1/messages", &body, false).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, 1);
+
+    let mut teacher_c = app.signed_in("teacher").await;
+    let inbox = teacher_c.get("/api/v1/messages").await;
+    assert!(
+        inbox.body.contains("Par l'API") && inbox.body.contains("\"unread\":1"),
+        "{}",
+        inbox.body
+    );
+    let thread = teacher_c.get(&format!("/api/v1/messages/{id}")).await;
+    assert!(thread.body.contains("Bonjour"), "{}", thread.body);
+    let found = teacher_c.get("/api/v1/contacts?q=Camille").await;
+    assert!(found.body.contains("Camille Martin"), "{}", found.body);
+    let mut other = app.signed_in("other_guardian").await;
+    let r = other.get(&format!("/api/v1/messages/{id}")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(!r.body.contains("Bonjour"));
 }

@@ -3,6 +3,7 @@
 pub mod account;
 mod actor_cache;
 pub mod admin;
+pub mod api;
 mod assets;
 pub mod auth;
 pub mod chat;
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(account::routes())
         .merge(messages::routes())
+        .merge(api::routes())
         .merge(chat::routes())
         .merge(admin::routes())
         .merge(pages::routes())

@@ -51,12 +51,13 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
 /// parse, a wrong method, a body over the limit) become the same French page as ours.
 fn localized(response: Response) -> Response {
     let status = response.status();
-    let is_html = response
+    let is_ours = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("text/html"));
-    if !(status.is_client_error() || status.is_server_error()) || is_html {
+        .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/json"));
+    // Our own pages and the API's JSON errors stay; bare errors of the framework get a page.
+    if !(status.is_client_error() || status.is_server_error()) || is_ours {
         return response;
     }
     let (title, text) = match status {

@@ -577,3 +577,5 @@ classmates-open = Permettre aux élèves de s’écrire
 classmates-close = Ne plus permettre aux élèves de s’écrire
 classmates-opened = Les élèves de la classe peuvent maintenant s’écrire.
 classmates-closed = Les élèves de la classe ne peuvent plus s’écrire.
+api-unauthorized = Connectez-vous d’abord (cookie de session absent ou expiré).
+api-bad-folder = Dossier inconnu : inbox, sent, drafts ou trash.

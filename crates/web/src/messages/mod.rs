@@ -452,20 +452,7 @@ pub(crate) async fn handle_compose(
             return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let contacts = communication::contacts(&state.db, scope, who.user.id).await?;
-    let groups = communication::reachable_groups(&state.db, scope, who.user.id).await?;
-    let ctx = Ctx::signed_in(&who, String::new(), "compose-title", "/messages");
-    let names = send::names_of(&contacts);
-    let label: Vec<String> = chosen
-        .iter()
-        .filter_map(|p| match p {
-            Pick::Person(id) => names.get(id).cloned(),
-            Pick::Group(id) => groups
-                .iter()
-                .find(|g| g.id == *id)
-                .map(|g| group_label(&ctx, g)),
-        })
-        .collect();
+    let label = audience_label(&state, &who, scope, &chosen).await?;
     let outcome = deliver(
         &state,
         &who,
@@ -474,7 +461,7 @@ pub(crate) async fn handle_compose(
             subject: &f.subject,
             body: &f.body,
             picks: &chosen,
-            audience_label: &label.join(", "),
+            audience_label: &label,
             broadcast: f.broadcast.is_some() && may_broadcast(&who),
             reply_to: None,
             draft_id,
@@ -493,6 +480,30 @@ pub(crate) async fn handle_compose(
         }
         Err(Refused::Store(e)) => Err(e.into()),
     }
+}
+
+/// The recipients as a line of names ("Thomas Maitre, Parents — CM1 A").
+pub(crate) async fn audience_label(
+    state: &AppState,
+    who: &SignedIn,
+    scope: TenantScope,
+    chosen: &[Pick],
+) -> AppResult<String> {
+    let contacts = communication::contacts(&state.db, scope, who.user.id).await?;
+    let groups = communication::reachable_groups(&state.db, scope, who.user.id).await?;
+    let ctx = Ctx::signed_in(who, String::new(), "compose-title", "/messages");
+    let names = send::names_of(&contacts);
+    let label: Vec<String> = chosen
+        .iter()
+        .filter_map(|p| match p {
+            Pick::Person(id) => names.get(id).cloned(),
+            Pick::Group(id) => groups
+                .iter()
+                .find(|g| g.id == *id)
+                .map(|g| group_label(&ctx, g)),
+        })
+        .collect();
+    Ok(label.join(", "))
 }
 
 #[derive(Deserialize)]
