@@ -26,6 +26,7 @@ db_tests!(
     drafts_keep_what_was_typed_and_leave_when_sent,
     the_ien_reaches_the_directeurs_of_the_circonscription,
     the_json_api_applies_the_same_rules,
+    structures_without_rules_get_the_defaults_at_start,
 );
 
 async fn write(c: &mut Client, to: &[String], subject: &str, body: &str) -> Response {
@@ -900,4 +901,56 @@ async fn the_json_api_applies_the_same_rules(app: TestApp) {
     let r = other.get(&format!("/api/v1/messages/{id}")).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(!r.body.contains("Bonjour"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recall_follows_the_configured_delay() {
+    let mut config = preau_web::config::WebConfig::for_tests("http://preau.test");
+    config.recall_minutes = 0;
+    let app = TestApp::sqlite_with(config).await;
+    let mut teacher = app.signed_in("teacher").await;
+    let sent = write(
+        &mut teacher,
+        &[person(&app, "guardian")],
+        "Définitif",
+        "Pas de rappel",
+    )
+    .await;
+    // A second passes: the window of zero minutes is over.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = teacher
+        .post(&format!("{}/rappeler", sent.location()), &[])
+        .await;
+    assert!(
+        r.body
+            .contains("ne peut être rappelé que pendant 0 minutes"),
+        "{}",
+        r.body
+    );
+    let mut parent = app.signed_in("guardian").await;
+    assert!(parent.get("/messages").await.body.contains("Définitif"));
+}
+
+async fn structures_without_rules_get_the_defaults_at_start(app: TestApp) {
+    let scope = app.fx.tenant;
+    // As after an upgrade: no rules, no reach.
+    sqlx_exec(&app, "DELETE FROM group_reach").await;
+    sqlx_exec(&app, "DELETE FROM communication_rules").await;
+    sqlx_exec(&app, "UPDATE structures SET rules_set = FALSE").await;
+    let parent = app.fx.id("guardian");
+    assert!(
+        !communication::reachable(&app.db, scope, parent)
+            .await
+            .unwrap()
+            .contains_key(&app.fx.id("teacher"))
+    );
+    let n = communication::initialise_missing(&app.db).await.unwrap();
+    assert!(n >= 4, "{n}");
+    assert!(
+        communication::reachable(&app.db, scope, parent)
+            .await
+            .unwrap()
+            .contains_key(&app.fx.id("teacher"))
+    );
+    assert_eq!(communication::initialise_missing(&app.db).await.unwrap(), 0);
 }

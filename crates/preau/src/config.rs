@@ -55,6 +55,8 @@ pub struct Config {
     pub aaf_drop_skip_rejected: bool,
     /// Function code → profile table replacing the built-in one (`CODE = National_XXX` lines).
     pub aaf_function_map: Option<PathBuf>,
+    /// Minutes during which a sender may recall a message (0: never).
+    pub message_recall_minutes: i64,
 }
 
 impl Default for Config {
@@ -85,6 +87,7 @@ impl Default for Config {
             aaf_drop_tenant: None,
             aaf_drop_skip_rejected: false,
             aaf_function_map: None,
+            message_recall_minutes: 10,
         }
     }
 }

@@ -65,6 +65,7 @@ fn web_config(config: &Config) -> Result<WebConfig> {
             notice: chrono::Duration::days(config.lifecycle_notice_days.max(1)),
         },
         platform_name: "Préau".into(),
+        recall_minutes: config.message_recall_minutes.max(0),
     })
 }
 
@@ -86,6 +87,12 @@ pub async fn serve_with(config: Config, db: Db) -> Result<()> {
     let interrupted = preau_store::imports::fail_interrupted(&db).await?;
     if interrupted > 0 {
         tracing::warn!(interrupted, "imports interrompus par l'arrêt précédent");
+    }
+    // Structures that never had communication rules (created before they existed) get the
+    // defaults now, so everyone can write to the people the defaults allow.
+    let initialised = preau_store::communication::initialise_missing(&db).await?;
+    if initialised > 0 {
+        tracing::info!(initialised, "règles de communication par défaut écrites");
     }
     let state = AppState::new(db.clone(), web, mailer);
     preau_web::lifecycle::spawn(state.clone(), state.config.lifecycle);

@@ -211,6 +211,23 @@ pub async fn recompute(db: &Db, scope: TenantScope, structure_id: Uuid) -> Store
     Ok(())
 }
 
+/// Writes the default rules (and the reach) of every structure that has none yet, in every
+/// tenant; returns how many. Run at start-up.
+pub async fn initialise_missing(db: &Db) -> StoreResult<usize> {
+    let rows: Vec<(Uuid, Uuid)> = on_read!(db, |c| {
+        sqlx::query("SELECT id, tenant_id FROM structures WHERE rules_set = FALSE")
+            .fetch_all(c)
+            .await?
+            .iter()
+            .map(|r| Ok((r.uuid("id")?, r.uuid("tenant_id")?)))
+            .collect::<StoreResult<_>>()?
+    });
+    for (id, tenant) in &rows {
+        recompute(db, TenantScope(*tenant), *id).await?;
+    }
+    Ok(rows.len())
+}
+
 /// Rebuilds the circonscriptions' and communes' reach (after a school joined one).
 pub async fn recompute_groupings(db: &Db, scope: TenantScope) -> StoreResult<()> {
     in_write_tx!(db, |tx| {

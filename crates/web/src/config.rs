@@ -28,6 +28,8 @@ pub struct WebConfig {
     pub lifecycle: preau_store::lifecycle::LifecyclePolicy,
     /// Name shown in the header and titles.
     pub platform_name: String,
+    /// Minutes during which a sender may recall a message.
+    pub recall_minutes: i64,
 }
 
 impl WebConfig {
@@ -61,6 +63,7 @@ impl WebConfig {
             data_dir: std::env::temp_dir().join(format!("preau-test-{}", uuid::Uuid::new_v4())),
             lifecycle: preau_store::lifecycle::LifecyclePolicy::default(),
             platform_name: "Préau".into(),
+            recall_minutes: 10,
         }
     }
 }

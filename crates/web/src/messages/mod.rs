@@ -49,8 +49,6 @@ pub fn upload_routes() -> Router<AppState> {
     Router::new().route("/messages/envoi", post(attachments::compose_with_files))
 }
 
-/// Minutes during which a sender may recall a message.
-pub const RECALL_MINUTES: i64 = 10;
 /// Lines per folder page.
 const PAGE: i64 = 50;
 
@@ -570,7 +568,7 @@ async fn render_thread(
     let last = thread.last().ok_or(AppError::NotFound)?;
     messages::mark_thread_read(&state.db, scope, who.user.id, thread_id).await?;
     let now = preau_store::now();
-    let window = chrono::Duration::minutes(RECALL_MINUTES);
+    let window = chrono::Duration::minutes(state.config.recall_minutes);
     let subject = thread[0].subject.clone();
     let may_reply = !last.broadcast && thread.iter().any(|m| !m.mine);
     let may_reply_all = !last.broadcast && last.recipients.len() > 1;
@@ -746,12 +744,16 @@ async fn recall(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     let scope = scope_of(&who)?;
-    let window = chrono::Duration::minutes(RECALL_MINUTES);
+    let window = chrono::Duration::minutes(state.config.recall_minutes);
     let t = crate::i18n::Tr::french();
     if messages::recall(&state.db, scope, who.user.id, id, window).await? {
         Ok(Redirect::to("/messages?dossier=sent").into_response())
     } else {
-        let error = t.with1("recall-too-late", "count", &RECALL_MINUTES.to_string());
+        let error = t.with1(
+            "recall-too-late",
+            "count",
+            &state.config.recall_minutes.to_string(),
+        );
         Ok(render_thread(&state, &who, csrf, id, Some(error))
             .await?
             .into_response())
