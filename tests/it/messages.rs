@@ -27,6 +27,7 @@ db_tests!(
     the_ien_reaches_the_directeurs_of_the_circonscription,
     the_json_api_applies_the_same_rules,
     structures_without_rules_get_the_defaults_at_start,
+    a_one_way_writer_is_answered_more_than_once,
 );
 
 async fn write(c: &mut Client, to: &[String], subject: &str, body: &str) -> Response {
@@ -282,16 +283,19 @@ async fn reply_all_never_widens_the_audience(app: TestApp) {
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     let reply_id =
         uuid::Uuid::parse_str(reply.location().trim_start_matches("/messages/")).unwrap();
-    let thread = messages::thread(&app.db, app.fx.tenant, app.fx.id("directeur"), {
-        messages::thread_of(&app.db, app.fx.tenant, app.fx.id("directeur"), reply_id)
-            .await
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let answer = thread.iter().find(|m| m.id == reply_id).unwrap();
+    let recipients = messages::recipients(&app.db, app.fx.tenant, reply_id)
+        .await
+        .unwrap();
     // The other family is not someone this parent may reach: the reply goes to the directeur only.
-    assert_eq!(answer.recipients, vec![app.fx.id("directeur")]);
+    assert_eq!(recipients, vec![app.fx.id("directeur")]);
+    // And the directeur, who wrote one-way to families, is answered again and again.
+    let again = parent
+        .post(
+            &format!("{}/repondre", reply.location()),
+            &[("body", "Encore moi")],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
 }
 
 async fn a_recalled_message_disappears(app: TestApp) {
@@ -433,7 +437,7 @@ async fn the_directeur_moderates_reported_messages(app: TestApp) {
         StatusCode::FORBIDDEN
     );
     let report_id: uuid::Uuid =
-        messages::open_reports(&app.db, app.fx.tenant, &[app.fx.elementaire])
+        messages::open_reports(&app.db, app.fx.tenant, &[app.fx.elementaire], false)
             .await
             .unwrap()[0]
             .id;
@@ -953,4 +957,41 @@ async fn structures_without_rules_get_the_defaults_at_start(app: TestApp) {
             .contains_key(&app.fx.id("teacher"))
     );
     assert_eq!(communication::initialise_missing(&app.db).await.unwrap(), 0);
+}
+
+async fn a_one_way_writer_is_answered_more_than_once(app: TestApp) {
+    // Another class's teacher may write to a family (one way): the family answers, twice.
+    let mut teacher = app.signed_in("teacher_cm2").await;
+    let sent = write(
+        &mut teacher,
+        &[person(&app, "guardian")],
+        "Bibliothèque",
+        "Un livre oublié ?",
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let mut parent = app.signed_in("guardian").await;
+    let first = parent
+        .post(
+            &format!("{}/repondre", sent.location()),
+            &[("body", "Je regarde")],
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+    let second = parent
+        .post(
+            &format!("{}/repondre", first.location()),
+            &[("body", "Trouvé !")],
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::SEE_OTHER, "{}", second.body);
+    // Writing to them afresh is still refused.
+    let fresh = write(
+        &mut parent,
+        &[person(&app, "teacher_cm2")],
+        "Autre",
+        "Question",
+    )
+    .await;
+    assert_eq!(fresh.status, StatusCode::UNPROCESSABLE_ENTITY);
 }

@@ -107,6 +107,8 @@ pub enum BadRule {
     ClassOutsideSchool,
     #[error("les écoles rattachées n'existent que pour une commune ou une circonscription")]
     AttachedOutsideGroup,
+    #[error("vers les écoles rattachées : leurs directeurs, ou leurs familles en diffusion")]
+    IntoSchools,
 }
 
 /// One rule of a structure.
@@ -122,7 +124,9 @@ impl Rule {
         Self { from, to, mode }
     }
 
-    /// Whether the rule makes sense for a structure of this kind.
+    /// Whether the rule makes sense for a structure of this kind. A circonscription or a
+    /// commune only opens its own people towards the schools' directeurs, or towards their
+    /// families in broadcast: what happens inside a school is the school's to decide.
     pub fn check(&self, kind: StructureKind) -> Result<(), BadRule> {
         for a in [self.from, self.to] {
             match a {
@@ -133,7 +137,15 @@ impl Rule {
                 _ => {}
             }
         }
-        Ok(())
+        if let Audience::Attached(_) = self.from {
+            return Err(BadRule::IntoSchools);
+        }
+        match self.to {
+            Audience::Attached(NationalProfile::Direction) => Ok(()),
+            Audience::Attached(NationalProfile::Tuteur) if self.mode == Mode::Broadcast => Ok(()),
+            Audience::Attached(_) => Err(BadRule::IntoSchools),
+            _ => Ok(()),
+        }
     }
 
     /// The (writer, reader, broadcast) pairs of audiences the rule opens.
@@ -390,6 +402,31 @@ mod tests {
             Err(BadRule::AttachedOutsideGroup)
         );
         assert_eq!(ien.check(StructureKind::Circonscription), Ok(()));
+        // A grouping structure does not open writing between the people of its schools.
+        let inside = Rule::new(
+            Audience::Attached(P::Tuteur),
+            Audience::Attached(P::Eleve),
+            Mode::Both,
+        );
+        assert_eq!(
+            inside.check(StructureKind::Commune),
+            Err(BadRule::IntoSchools)
+        );
+        let families = Rule::new(
+            Audience::Profile(P::Collectivite),
+            Audience::Attached(P::Tuteur),
+            Mode::Both,
+        );
+        assert_eq!(
+            families.check(StructureKind::Commune),
+            Err(BadRule::IntoSchools)
+        );
+        for r in default_rules(StructureKind::Commune)
+            .iter()
+            .chain(&default_rules(StructureKind::Circonscription))
+        {
+            assert_eq!(r.check(StructureKind::Commune), Ok(()), "{r:?}");
+        }
     }
 
     #[test]

@@ -164,7 +164,7 @@ pub async fn messages(
             "SELECT x.id, x.sender_id, u.first_name || ' ' || u.last_name AS sender_name, x.body, x.visible_at, x.created_at \
              FROM chat_messages x JOIN users u ON u.id = x.sender_id \
              WHERE x.conversation_id = $1 AND x.tenant_id = $2 AND x.id > $3 AND (x.visible_at <= $4 OR x.sender_id = $5) \
-             ORDER BY x.id DESC LIMIT 200",
+             ORDER BY x.visible_at DESC, x.id DESC LIMIT 200",
         )
         .bind(id)
         .bind(scope.id())

@@ -637,6 +637,8 @@ pub async fn set_user_state(
                 .execute(&mut *tx)
                 .await?;
         }
+        // Who may be written to changed: cached reach is stale.
+        bump_directory_version!(tx, scope.id());
     });
     Ok(())
 }

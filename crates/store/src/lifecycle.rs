@@ -101,6 +101,12 @@ pub async fn run(
         .execute(&mut *tx)
         .await?;
         outcome.deleted = deleted.rows_affected();
+        if outcome.disabled + outcome.deleted > 0 {
+            // Cached reach may name these accounts.
+            sqlx::query("UPDATE tenants SET directory_version = directory_version + 1")
+                .execute(&mut *tx)
+                .await?;
+        }
 
         // 3. Deletion within the notice period: tell the school.
         let rows = sqlx::query(

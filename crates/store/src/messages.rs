@@ -119,29 +119,37 @@ pub async fn send(
 }
 
 /// Saves (or replaces) a draft; returns its id.
+/// What a draft holds.
+pub struct DraftText<'a> {
+    pub subject: &'a str,
+    pub body: &'a str,
+    /// The recipients as chosen (`u:…`, `g:…`, comma-separated) and as shown.
+    pub audience: &'a str,
+    pub audience_label: &'a str,
+}
+
 pub async fn save_draft(
     db: &Db,
     scope: TenantScope,
     sender: Uuid,
     draft: Option<Uuid>,
-    subject: &str,
-    body: &str,
-    audience: &str,
+    text: &DraftText<'_>,
 ) -> StoreResult<Uuid> {
     let id = draft.unwrap_or_else(Uuid::now_v7);
     in_write_tx!(db, |tx| {
         if draft.is_some() {
             let done = sqlx::query(
-                "UPDATE messages SET subject = $1, body = $2, audience = $3, created_at = $4 \
+                "UPDATE messages SET subject = $1, body = $2, audience = $3, created_at = $4, audience_label = $8 \
                  WHERE id = $5 AND sender_id = $6 AND tenant_id = $7 AND sender_folder = 'drafts'",
             )
-            .bind(subject)
-            .bind(body)
-            .bind(audience)
+            .bind(text.subject)
+            .bind(text.body)
+            .bind(text.audience)
             .bind(now())
             .bind(id)
             .bind(sender)
             .bind(scope.id())
+            .bind(text.audience_label)
             .execute(&mut *tx)
             .await?;
             if done.rows_affected() == 0 {
@@ -151,15 +159,16 @@ pub async fn save_draft(
             sqlx::query(
                 "INSERT INTO messages (id, tenant_id, thread_id, parent_id, sender_id, subject, body, audience, audience_label, \
                  broadcast, sender_folder, recipient_count, sent_at, recalled_at, created_at) \
-                 VALUES ($1, $2, $1, NULL, $3, $4, $5, $6, '', FALSE, 'drafts', 0, NULL, NULL, $7)",
+                 VALUES ($1, $2, $1, NULL, $3, $4, $5, $6, $8, FALSE, 'drafts', 0, NULL, NULL, $7)",
             )
             .bind(id)
             .bind(scope.id())
             .bind(sender)
-            .bind(subject)
-            .bind(body)
-            .bind(audience)
+            .bind(text.subject)
+            .bind(text.body)
+            .bind(text.audience)
             .bind(now())
+            .bind(text.audience_label)
             .execute(&mut *tx)
             .await?;
         }
@@ -299,11 +308,11 @@ pub struct Message {
     /// The reader wrote it.
     pub mine: bool,
     pub recalled: bool,
-    pub recipients: Vec<Uuid>,
+    pub recipient_count: i64,
 }
 
 const MESSAGE_COLUMNS: &str = "m.id, m.thread_id, m.sender_id, u.first_name || ' ' || u.last_name AS sender_name, m.subject, \
-     m.body, m.audience_label, m.broadcast, m.sent_at, m.recalled_at";
+     m.body, m.audience_label, m.broadcast, m.sent_at, m.recalled_at, m.recipient_count";
 
 /// The messages of a thread the reader may see (sent by them, or delivered to them and not
 /// recalled), oldest first. Empty when the reader has none: the caller answers "not found".
@@ -342,19 +351,16 @@ pub async fn thread(
                     sent_at: r.time("sent_at")?,
                     mine: r.uuid("sender_id")? == reader,
                     recalled: r.opt_time("recalled_at")?.is_some(),
-                    recipients: Vec::new(),
+                    recipient_count: r.int("recipient_count")?,
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?
     });
-    let mut out = rows;
-    for m in &mut out {
-        m.recipients = recipients(db, scope, m.id).await?;
-    }
-    Ok(out)
+    Ok(rows)
 }
 
-async fn recipients(db: &Db, scope: TenantScope, message: Uuid) -> StoreResult<Vec<Uuid>> {
+/// Who a message was delivered to (for reply-all).
+pub async fn recipients(db: &Db, scope: TenantScope, message: Uuid) -> StoreResult<Vec<Uuid>> {
     on_read!(db, |c| {
         sqlx::query(
             "SELECT user_id FROM message_recipients WHERE message_id = $1 AND tenant_id = $2",
@@ -434,8 +440,8 @@ pub async fn move_to(
     reader: Uuid,
     message: Uuid,
     to: Option<Folder>,
-) -> StoreResult<()> {
-    in_write_tx!(db, |tx| {
+) -> StoreResult<Vec<Uuid>> {
+    let files = in_write_tx!(db, |tx| {
         let copy = match to {
             Some(Folder::Trash) => "trash",
             Some(_) => "inbox",
@@ -456,8 +462,25 @@ pub async fn move_to(
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        // A draft thrown away is deleted; a sent message changes folder.
-        let b = if to == Some(Folder::Trash) || to.is_none() {
+        // A draft thrown away is deleted (its files with it); a sent message changes folder.
+        let discarding = to == Some(Folder::Trash) || to.is_none();
+        let files: Vec<Uuid> = if discarding {
+            sqlx::query(
+                "SELECT a.id FROM message_attachments a JOIN messages m ON m.id = a.message_id \
+                 WHERE m.id = $1 AND m.sender_id = $2 AND m.tenant_id = $3 AND m.sender_folder = 'drafts'",
+            )
+            .bind(message)
+            .bind(reader)
+            .bind(scope.id())
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.uuid("id"))
+            .collect::<StoreResult<_>>()?
+        } else {
+            Vec::new()
+        };
+        let b = if discarding {
             sqlx::query(
                 "DELETE FROM messages WHERE id = $1 AND sender_id = $2 AND tenant_id = $3 AND sender_folder = 'drafts'",
             )
@@ -484,8 +507,18 @@ pub async fn move_to(
         if a + b + c == 0 {
             return Err(StoreError::NotFound);
         }
+        // Put away unread: its notification is no longer news.
+        if discarding {
+            sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND subject_id = $3 AND read_at IS NULL")
+                .bind(now())
+                .bind(reader)
+                .bind(message)
+                .execute(&mut *tx)
+                .await?;
+        }
+        files
     });
-    Ok(())
+    Ok(files)
 }
 
 /// Recalls a sent message within the window: recipients no longer see it nor its
@@ -554,12 +587,16 @@ pub async fn report(
         .await?
         .ok_or(StoreError::NotFound)?
         .uuid("sender_id")?;
+        // The school the reporter and the sender share, else the sender's (else none: the
+        // tenant's administrators see it).
         let structure = sqlx::query(
             "SELECT p.structure_id FROM user_profiles p JOIN structures s ON s.id = p.structure_id \
              WHERE p.user_id = $1 AND s.kind IN ('ecole_maternelle', 'ecole_elementaire', 'ecole_primaire', 'college') \
-             ORDER BY p.structure_id LIMIT 1",
+             ORDER BY CASE WHEN EXISTS (SELECT 1 FROM user_profiles q WHERE q.user_id = $2 AND q.structure_id = p.structure_id) \
+                      THEN 0 ELSE 1 END, p.structure_id LIMIT 1",
         )
         .bind(sender)
+        .bind(reader)
         .fetch_optional(&mut *tx)
         .await?
         .map(|r| r.uuid("structure_id"))
@@ -607,16 +644,22 @@ pub async fn open_reports(
     db: &Db,
     scope: TenantScope,
     structures: &[Uuid],
+    with_unplaced: bool,
 ) -> StoreResult<Vec<Report>> {
     let mut out = Vec::new();
-    for s in structures {
+    let mut places: Vec<Option<Uuid>> = structures.iter().copied().map(Some).collect();
+    if with_unplaced {
+        places.push(None);
+    }
+    for s in &places {
         let rows = on_read!(db, |c| {
             sqlx::query(
                 "SELECT x.id, x.message_id, m.subject, m.body, su.first_name || ' ' || su.last_name AS sender_name, \
                         ru.first_name || ' ' || ru.last_name AS reporter_name, x.reason, x.created_at \
                  FROM message_reports x JOIN messages m ON m.id = x.message_id \
                  JOIN users su ON su.id = m.sender_id JOIN users ru ON ru.id = x.reporter_id \
-                 WHERE x.structure_id = $1 AND x.tenant_id = $2 AND x.resolved_at IS NULL ORDER BY x.created_at DESC",
+                 WHERE (x.structure_id = $1 OR ($1 IS NULL AND x.structure_id IS NULL)) \
+                   AND x.tenant_id = $2 AND x.resolved_at IS NULL ORDER BY x.created_at DESC",
             )
             .bind(s)
             .bind(scope.id())
@@ -647,6 +690,7 @@ pub async fn resolve_report(
     db: &Db,
     scope: TenantScope,
     structures: &[Uuid],
+    with_unplaced: bool,
     report: Uuid,
     by: Uuid,
 ) -> StoreResult<()> {
@@ -660,7 +704,11 @@ pub async fn resolve_report(
         .await?
         .ok_or(StoreError::NotFound)?
         .opt_uuid("structure_id")?;
-        if !structure.is_some_and(|s| structures.contains(&s)) {
+        let allowed = match structure {
+            Some(s) => structures.contains(&s),
+            None => with_unplaced,
+        };
+        if !allowed {
             return Err(StoreError::NotFound);
         }
         sqlx::query("UPDATE message_reports SET resolved_at = $1, resolved_by = $2 WHERE id = $3")
@@ -897,6 +945,49 @@ pub async fn attachments(
         out.extend(rows);
     }
     Ok(out)
+}
+
+/// Attachments of one of the sender's drafts (nobody else's).
+pub async fn draft_attachments(
+    db: &Db,
+    scope: TenantScope,
+    sender: Uuid,
+    draft: Uuid,
+) -> StoreResult<Vec<Attachment>> {
+    on_read!(db, |c| {
+        sqlx::query(
+            "SELECT a.id, a.message_id, a.file_name, a.content_type, a.size FROM message_attachments a \
+             JOIN messages m ON m.id = a.message_id \
+             WHERE a.message_id = $1 AND a.tenant_id = $2 AND m.sender_id = $3 AND m.sender_folder = 'drafts' \
+             ORDER BY a.created_at, a.id",
+        )
+        .bind(draft)
+        .bind(scope.id())
+        .bind(sender)
+        .fetch_all(c)
+        .await?
+        .iter()
+        .map(attachment_of)
+        .collect()
+    })
+}
+
+/// Whether `draft` is one of the sender's drafts.
+pub async fn owns_draft(
+    db: &Db,
+    scope: TenantScope,
+    sender: Uuid,
+    draft: Uuid,
+) -> StoreResult<bool> {
+    Ok(on_read!(db, |c| {
+        sqlx::query("SELECT 1 AS x FROM messages WHERE id = $1 AND tenant_id = $2 AND sender_id = $3 AND sender_folder = 'drafts'")
+            .bind(draft)
+            .bind(scope.id())
+            .bind(sender)
+            .fetch_optional(c)
+            .await?
+            .is_some()
+    }))
 }
 
 /// An attachment the reader may download: of a message they sent or received (not recalled,

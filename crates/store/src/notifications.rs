@@ -111,3 +111,24 @@ pub async fn mark_read_for(
     });
     Ok(())
 }
+
+/// Marks read every notification of a kind for a person (the page they lead to was seen).
+pub async fn mark_kind_read(
+    db: &Db,
+    scope: TenantScope,
+    user: Uuid,
+    kind: &str,
+) -> StoreResult<()> {
+    in_write_tx!(db, |tx| {
+        sqlx::query(
+            "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND tenant_id = $3 AND kind = $4 AND read_at IS NULL",
+        )
+        .bind(now())
+        .bind(user)
+        .bind(scope.id())
+        .bind(kind)
+        .execute(&mut *tx)
+        .await?;
+    });
+    Ok(())
+}

@@ -219,6 +219,9 @@ pub async fn switches_page(
 ) -> AppResult<Html<String>> {
     let scope = administered_tenant(&who, tenant_id)?;
     let t = Tr::french();
+    // The abnormal-sending alerts that lead here are now seen.
+    preau_store::notifications::mark_kind_read(&state.db, scope, who.user.id, "message_flood")
+        .await?;
     let structures = directory::list_structures(&state.db, scope).await?;
     let switches = messages::blocks(&state.db, scope)
         .await?

@@ -12,7 +12,7 @@ use crate::messages::{Choice, person_choice, search};
 use crate::session::SignedIn;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -172,7 +172,13 @@ async fn create(
         .reach
         .reach(&state.db, scope, who.user.id, who.directory_version)
         .await?;
+    let blocks: Vec<_> = messages::blocks(&state.db, scope)
+        .await?
+        .into_iter()
+        .map(|(_, b)| b)
+        .collect();
     let error = match &people {
+        _ if is_blocked(&who.actor.profiles, &blocks) => Some(refuse("send-blocked")),
         None => Some(refuse("send-not-reachable")),
         Some(p) if p.is_empty() => Some(refuse("send-no-recipient")),
         Some(p) if p.len() + 1 > MAX_MEMBERS => {
@@ -234,7 +240,7 @@ struct ConversationPage {
     title: String,
     members: String,
     lines: Vec<Line>,
-    last: String,
+    since: String,
     read_by: String,
     hours_note: Option<String>,
     error: Option<String>,
@@ -274,7 +280,7 @@ async fn render_conversation(
             ],
         )
     });
-    let last = list.last().map(|m| m.id.to_string()).unwrap_or_default();
+    let since = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let lines = list.into_iter().map(|m| line(m, me, now)).collect();
     Ok(Html(
         ConversationPage {
@@ -287,7 +293,7 @@ async fn render_conversation(
                 .collect::<Vec<_>>()
                 .join(", "),
             lines,
-            last,
+            since,
             read_by: if read_by.is_empty() {
                 String::new()
             } else {
@@ -357,10 +363,23 @@ async fn post_message(
         .into_iter()
         .map(|(_, b)| b)
         .collect();
+    // Rules may have changed since the conversation began (a teacher closing pupils'
+    // exchanges, a child changing class): every other member must still be reachable.
+    let (_, members) = chat::conversation(&state.db, scope, me, id).await?;
+    let reach = state
+        .reach
+        .reach(&state.db, scope, me, who.directory_version)
+        .await?;
+    let still = members
+        .iter()
+        .filter(|m| m.id != me)
+        .all(|m| reach.get(&m.id) == Some(&false));
     let error = if !check_body(&f.body) {
         Some(t.get("chat-bad-body"))
     } else if is_blocked(&who.actor.profiles, &blocks) {
         Some(t.get("send-blocked"))
+    } else if !still {
+        Some(t.get("chat-closed"))
     } else {
         // Chat is chattier than mail: six times the hourly message allowance.
         let limit = u64::from(limits_of(&who.actor.profiles).per_hour) * 6;
@@ -394,67 +413,84 @@ async fn chat_sent_since(
 
 #[derive(Deserialize)]
 struct StreamQuery {
+    /// When the page was rendered (RFC 3339): what it showed then is not sent again.
     #[serde(default)]
-    after: Option<Uuid>,
+    since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// New messages of a conversation as server-sent events, each an HTML line to append.
+/// Lines of a conversation as server-sent events, each event some HTML lines to append.
+/// Lines are told apart by id rather than by a cursor: a family's line held until the school
+/// opens comes out later than lines written after it.
 async fn stream(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<Uuid>,
     Query(q): Query<StreamQuery>,
-    headers: HeaderMap,
 ) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let scope = scope_of(&who)?;
     let me = who.user.id;
     if !chat::is_member(&state.db, scope, me, id).await? {
         return Err(AppError::NotFound);
     }
-    // A reconnecting browser says where it stopped.
-    let resumed = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| Uuid::parse_str(v).ok());
-    let after = resumed.or(q.after);
+    let since = q.since.unwrap_or_else(preau_store::now);
+    let shown: std::collections::HashSet<Uuid> = chat::messages(&state.db, scope, me, id, None)
+        .await?
+        .into_iter()
+        .filter(|m| {
+            if m.sender_id == me {
+                m.created_at <= since
+            } else {
+                m.visible_at <= since
+            }
+        })
+        .map(|m| m.id)
+        .collect();
     let events = state.chat_events.subscribe();
     let db = state.db.clone();
-    let init = (events, after, db, who);
+    let init = (events, shown, db, who);
     let s =
-        futures_util::stream::unfold(init, move |(mut events, mut after, db, who)| async move {
+        futures_util::stream::unfold(init, move |(mut events, mut shown, db, who)| async move {
             loop {
-                // A message in this conversation, or every 30 s (messages held until the school's
-                // hours open become visible without anyone posting).
+                // A line in this conversation, or every 30 s (lines held until the school's hours
+                // open become visible without anyone posting).
                 let wake = tokio::time::timeout(Duration::from_secs(30), events.recv()).await;
                 match wake {
                     Ok(Ok(conv)) if conv != id => continue,
                     Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => return None,
                     _ => {}
                 }
-                let Ok(list) = chat::messages(&db, scope, who.user.id, id, after).await else {
+                // Someone removed from the conversation (or signed out) stops receiving.
+                if !chat::is_member(&db, scope, who.user.id, id)
+                    .await
+                    .unwrap_or(false)
+                {
+                    return None;
+                }
+                let Ok(list) = chat::messages(&db, scope, who.user.id, id, None).await else {
                     return None;
                 };
-                if list.is_empty() {
+                let fresh: Vec<ChatMessage> = list
+                    .into_iter()
+                    .filter(|m| !shown.contains(&m.id))
+                    .collect();
+                if fresh.is_empty() {
                     continue;
                 }
                 let now = preau_store::now();
                 let _ = chat::mark_read(&db, scope, who.user.id, id).await;
                 let mut html = String::new();
-                for m in list {
-                    after = Some(m.id);
+                for m in fresh {
+                    shown.insert(m.id);
                     let fragment = LineFragment {
                         ctx: Ctx::signed_in(&who, String::new(), "chat-title", "/discussions"),
                         m: line(m, who.user.id, now),
                     };
                     html.push_str(&fragment.render().unwrap_or_default());
                 }
-                let mut event = Event::default()
+                let event = Event::default()
                     .event("lines")
                     .data(html.replace('\n', " "));
-                if let Some(last) = after {
-                    event = event.id(last.to_string());
-                }
-                return Some((Ok(event), (events, after, db, who)));
+                return Some((Ok(event), (events, shown, db, who)));
             }
         });
     Ok(Sse::new(s).keep_alive(KeepAlive::default()))

@@ -26,6 +26,11 @@ fn file_path(state: &AppState, id: Uuid) -> PathBuf {
         .join(id.to_string())
 }
 
+/// Deletes a stored file (already gone is fine).
+pub(crate) async fn remove_file(state: &AppState, id: Uuid) {
+    let _ = tokio::fs::remove_file(file_path(state, id)).await;
+}
+
 /// Bytes kept to tell a file's type.
 const HEAD: usize = 512;
 
@@ -149,47 +154,91 @@ pub async fn compose_with_files(
         }
     }
     let draft = Uuid::parse_str(f.draft_id.trim()).ok();
-    if let Some(draft) = draft {
-        for a in messages::attachments(&state.db, scope, &[draft]).await? {
-            if !keep.contains(&a.id) {
-                messages::detach_from_draft(&state.db, scope, who.user.id, a.id).await?;
-                let _ = tokio::fs::remove_file(file_path(&state, a.id)).await;
-            }
-        }
-    }
-    let already = match draft {
-        Some(d) => messages::attachments(&state.db, scope, &[d]).await?.len(),
-        None => 0,
+    // Everything below either keeps the received files on the user's draft or deletes them.
+    let kept = keep_files(
+        &state,
+        &who,
+        scope,
+        draft,
+        &keep,
+        &received,
+        &mut f,
+        problem.is_some(),
+    )
+    .await;
+    let problem = match kept {
+        Ok(()) => problem,
+        Err(key) => Some(t.with1(key, "count", &MAX_ATTACHMENTS.to_string())),
     };
-    if problem.is_none() && already + received.len() > MAX_ATTACHMENTS {
-        problem = Some(t.with1(
-            "attach-error-too-many",
-            "count",
-            &MAX_ATTACHMENTS.to_string(),
-        ));
-    }
     if problem.is_some() {
         for a in &received {
-            let _ = tokio::fs::remove_file(file_path(&state, a.id)).await;
+            remove_file(&state, a.id).await;
         }
-    } else if !received.is_empty() {
-        let audience = f.to.join(",");
-        let id = messages::save_draft(
-            &state.db,
-            scope,
-            who.user.id,
-            draft,
-            &f.subject,
-            &f.body,
-            &audience,
-        )
-        .await?;
-        for a in &received {
-            messages::attach_to_draft(&state.db, scope, who.user.id, id, a).await?;
-        }
-        f.draft_id = id.to_string();
     }
     handle_compose(&state, &who, csrf, f, problem).await
+}
+
+/// Applies the attachment changes of a compose post: unticked files leave the draft, new ones
+/// join it (the draft is created if need be). `Err` names what went wrong; nothing is kept.
+#[allow(clippy::too_many_arguments)]
+async fn keep_files(
+    state: &AppState,
+    who: &SignedIn,
+    scope: preau_store::TenantScope,
+    draft: Option<Uuid>,
+    keep: &[Uuid],
+    received: &[Attachment],
+    f: &mut ComposeForm,
+    failed: bool,
+) -> Result<(), &'static str> {
+    let me = who.user.id;
+    if let Some(d) = draft
+        && !messages::owns_draft(&state.db, scope, me, d)
+            .await
+            .map_err(|_| "attach-error-upload")?
+    {
+        return Err("attach-error-upload");
+    }
+    let existing = match draft {
+        Some(d) => messages::draft_attachments(&state.db, scope, me, d)
+            .await
+            .map_err(|_| "attach-error-upload")?,
+        None => Vec::new(),
+    };
+    for a in existing.iter().filter(|a| !keep.contains(&a.id)) {
+        messages::detach_from_draft(&state.db, scope, me, a.id)
+            .await
+            .map_err(|_| "attach-error-upload")?;
+        remove_file(state, a.id).await;
+    }
+    let still = existing.iter().filter(|a| keep.contains(&a.id)).count();
+    if failed || received.is_empty() {
+        return Ok(());
+    }
+    if still + received.len() > MAX_ATTACHMENTS {
+        return Err("attach-error-too-many");
+    }
+    let picked = crate::messages::send::picks(&f.to).unwrap_or_default();
+    let label = crate::messages::audience_label(state, who, scope, &picked)
+        .await
+        .map_err(|_| "attach-error-upload")?;
+    let audience = f.to.join(",");
+    let text = messages::DraftText {
+        subject: &f.subject,
+        body: &f.body,
+        audience: &audience,
+        audience_label: &label,
+    };
+    let id = messages::save_draft(&state.db, scope, me, draft, &text)
+        .await
+        .map_err(|_| "attach-error-upload")?;
+    for a in received {
+        messages::attach_to_draft(&state.db, scope, me, id, a)
+            .await
+            .map_err(|_| "attach-error-upload")?;
+    }
+    f.draft_id = id.to_string();
+    Ok(())
 }
 
 /// A file of a message the signed-in person may read.

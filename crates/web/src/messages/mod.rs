@@ -101,7 +101,7 @@ async fn folder_page(
             folders: [Folder::Inbox, Folder::Sent, Folder::Drafts, Folder::Trash],
             rows,
             unread,
-            moderates: !who.actor.admin_structures.is_empty(),
+            moderates: !who.actor.admin_structures.is_empty() || who.actor.is_tenant_admin,
         }
         .render()?,
     ))
@@ -306,7 +306,7 @@ async fn render_compose(
         .filter(|c| !selected.iter().any(|s| s.token == c.token))
         .collect();
     let attachments = match form.draft_id {
-        Some(d) => messages::attachments(&state.db, scope, &[d])
+        Some(d) => messages::draft_attachments(&state.db, scope, who.user.id, d)
             .await?
             .into_iter()
             .map(|a| {
@@ -423,16 +423,14 @@ pub(crate) async fn handle_compose(
         "send" => {}
         "draft" => {
             let audience: Vec<String> = form.picks.iter().map(|p| p.token()).collect();
-            messages::save_draft(
-                &state.db,
-                scope,
-                who.user.id,
-                draft_id,
-                &f.subject,
-                &f.body,
-                &audience.join(","),
-            )
-            .await?;
+            let label = audience_label(&state, &who, scope, &form.picks).await?;
+            let text = messages::DraftText {
+                subject: &f.subject,
+                body: &f.body,
+                audience: &audience.join(","),
+                audience_label: &label,
+            };
+            messages::save_draft(&state.db, scope, who.user.id, draft_id, &text).await?;
             return Ok(Redirect::to("/messages?dossier=drafts").into_response());
         }
         // Searching recipients without JavaScript: the same form comes back with results.
@@ -571,7 +569,7 @@ async fn render_thread(
     let window = chrono::Duration::minutes(state.config.recall_minutes);
     let subject = thread[0].subject.clone();
     let may_reply = !last.broadcast && thread.iter().any(|m| !m.mine);
-    let may_reply_all = !last.broadcast && last.recipients.len() > 1;
+    let may_reply_all = !last.broadcast && last.recipient_count > 1;
     let last_id = last.id;
     let ids: Vec<Uuid> = thread.iter().map(|m| m.id).collect();
     let files = messages::attachments(&state.db, scope, &ids).await?;
@@ -647,19 +645,30 @@ async fn reply(
             .reach(&state.db, scope, me, who.directory_version)
             .await?;
         let reachable = reach.keys().copied().collect();
+        let recipients = messages::recipients(&state.db, scope, original.id).await?;
         people = preau_domain::messaging::reply_all_recipients(
             original.sender_id,
-            &original.recipients,
+            &recipients,
             me,
             &reachable,
         );
     }
+    // Whoever wrote to me in this thread may be answered, whatever the rules.
+    let mut answerable: Vec<Uuid> = thread
+        .iter()
+        .filter(|m| !m.mine)
+        .map(|m| m.sender_id)
+        .collect();
+    answerable.dedup();
     let chosen: Vec<Pick> = people.iter().map(|p| Pick::Person(*p)).collect();
-    let subject = if original.subject.starts_with("Re :") {
+    let subject: String = if original.subject.starts_with("Re :") {
         original.subject.clone()
     } else {
         format!("Re : {}", original.subject)
-    };
+    }
+    .chars()
+    .take(preau_domain::messaging::MAX_SUBJECT_CHARS)
+    .collect();
     let contacts = communication::contacts(&state.db, scope, me).await?;
     let mut names = send::names_of(&contacts);
     names.insert(original.sender_id, original.sender_name.clone());
@@ -677,7 +686,7 @@ async fn reply(
             picks: &chosen,
             audience_label: &label.join(", "),
             broadcast: false,
-            reply_to: Some((thread_id, original.id, vec![original.sender_id])),
+            reply_to: Some((thread_id, original.id, answerable)),
             draft_id: None,
         },
     )
@@ -696,19 +705,21 @@ async fn reply(
     }
 }
 
+/// Moves a message for the reader; the files of a draft thrown away go with it.
+async fn put_away(state: &AppState, who: &SignedIn, id: Uuid, to: Option<Folder>) -> AppResult<()> {
+    let files = messages::move_to(&state.db, scope_of(who)?, who.user.id, id, to).await?;
+    for file in files {
+        attachments::remove_file(state, file).await;
+    }
+    Ok(())
+}
+
 async fn to_trash(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<Uuid>,
 ) -> AppResult<Redirect> {
-    messages::move_to(
-        &state.db,
-        scope_of(&who)?,
-        who.user.id,
-        id,
-        Some(Folder::Trash),
-    )
-    .await?;
+    put_away(&state, &who, id, Some(Folder::Trash)).await?;
     Ok(Redirect::to("/messages"))
 }
 
@@ -717,14 +728,7 @@ async fn restore(
     who: SignedIn,
     Path(id): Path<Uuid>,
 ) -> AppResult<Redirect> {
-    messages::move_to(
-        &state.db,
-        scope_of(&who)?,
-        who.user.id,
-        id,
-        Some(Folder::Inbox),
-    )
-    .await?;
+    put_away(&state, &who, id, Some(Folder::Inbox)).await?;
     Ok(Redirect::to("/messages?dossier=trash"))
 }
 
@@ -733,7 +737,7 @@ async fn delete_forever(
     who: SignedIn,
     Path(id): Path<Uuid>,
 ) -> AppResult<Redirect> {
-    messages::move_to(&state.db, scope_of(&who)?, who.user.id, id, None).await?;
+    put_away(&state, &who, id, None).await?;
     Ok(Redirect::to("/messages?dossier=trash"))
 }
 
@@ -795,11 +799,14 @@ async fn moderation_page(
     CsrfToken(csrf): CsrfToken,
 ) -> AppResult<Html<String>> {
     let scope = scope_of(&who)?;
-    if who.actor.admin_structures.is_empty() {
+    if who.actor.admin_structures.is_empty() && !who.actor.is_tenant_admin {
         return Err(AppError::Forbidden);
     }
     let t = crate::i18n::Tr::french();
-    let reports = messages::open_reports(&state.db, scope, &who.actor.admin_structures)
+    let unplaced = who.actor.is_tenant_admin;
+    // The alerts that lead here are now seen.
+    notifications::mark_kind_read(&state.db, scope, who.user.id, "message_flood").await?;
+    let reports = messages::open_reports(&state.db, scope, &who.actor.admin_structures, unplaced)
         .await?
         .into_iter()
         .map(|r| {
@@ -834,6 +841,7 @@ async fn resolve_report(
         &state.db,
         scope,
         &who.actor.admin_structures,
+        who.actor.is_tenant_admin,
         report_id,
         who.user.id,
     )

@@ -110,12 +110,13 @@ pub async fn deliver(
     let mut groups = Vec::new();
     for pick in draft.picks {
         match *pick {
+            // Someone who wrote to me is answered directly, whatever the rules.
+            Pick::Person(id) if answerable.contains(&id) => recipients.push(id),
             Pick::Person(id) => match reach.get(&id) {
                 Some(only_broadcast) => {
                     broadcast |= *only_broadcast;
                     recipients.push(id);
                 }
-                None if answerable.contains(&id) => recipients.push(id),
                 None => return Err(SendRefusal::NotReachable.into()),
             },
             Pick::Group(id) => groups.push(id),
@@ -146,11 +147,12 @@ pub async fn deliver(
     let since = preau_store::now() - chrono::Duration::hours(1);
     let sent = messages::sent_since(&state.db, scope, me, since).await?;
     if let Err(refusal) = check_limits(limits, recipients.len(), sent) {
-        let detail = match refusal {
-            SendRefusal::TooManyRecipients(_) => format!("{} destinataires", recipients.len()),
-            _ => format!("{sent} messages en une heure"),
-        };
-        messages::alert_abnormal_sending(&state.db, scope, me, &detail).await?;
+        // Too many messages in an hour is what a hijacked account does; too many recipients
+        // is more often a parent ticking a large group.
+        if let SendRefusal::TooManyMessages(_) = refusal {
+            let detail = format!("{sent} messages en une heure");
+            messages::alert_abnormal_sending(&state.db, scope, me, &detail).await?;
+        }
         return Err(refusal.into());
     }
     let audience: Vec<String> = draft.picks.iter().map(|p| p.token()).collect();
