@@ -28,6 +28,7 @@ db_tests!(
     the_json_api_applies_the_same_rules,
     structures_without_rules_get_the_defaults_at_start,
     a_one_way_writer_is_answered_more_than_once,
+    folders_page_back_through_older_messages,
 );
 
 async fn write(c: &mut Client, to: &[String], subject: &str, body: &str) -> Response {
@@ -994,4 +995,61 @@ async fn a_one_way_writer_is_answered_more_than_once(app: TestApp) {
     )
     .await;
     assert_eq!(fresh.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn folders_page_back_through_older_messages(app: TestApp) {
+    let recipients = [app.fx.id("guardian")];
+    for i in 0..55 {
+        let subject = format!("Information n°{i:02}");
+        messages::send(
+            &app.db,
+            app.fx.tenant,
+            &messages::Outgoing {
+                sender: app.fx.id("directeur"),
+                reply_to: None,
+                subject: &subject,
+                body_html: "Texte",
+                audience: "",
+                audience_label: "",
+                broadcast: false,
+                recipients: &recipients,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    let mut parent = app.signed_in("guardian").await;
+    let first = parent.get("/messages").await;
+    assert_eq!(first.body.matches("Information n°").count(), 50);
+    let link = first
+        .body
+        .split("avant=")
+        .nth(1)
+        .expect("a link to older messages")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let second = parent
+        .get(&format!("/messages?dossier=inbox&avant={link}"))
+        .await;
+    assert_eq!(second.status, StatusCode::OK);
+    assert_eq!(
+        second.body.matches("Information n°").count(),
+        5,
+        "{}",
+        second.body
+    );
+    for i in 0..55 {
+        let subject = format!("Information n°{i:02}<");
+        let seen = first.body.matches(&subject[..subject.len() - 1]).count()
+            + second.body.matches(&subject[..subject.len() - 1]).count();
+        assert_eq!(seen, 1, "{subject}");
+    }
+    assert!(!second.body.contains("avant="));
+    assert_eq!(
+        parent.get("/messages?avant=nimporte").await.status,
+        StatusCode::BAD_REQUEST
+    );
 }

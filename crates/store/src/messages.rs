@@ -236,8 +236,9 @@ pub async fn folder(
     user: Uuid,
     folder: Folder,
     limit: i64,
+    before: Option<(DateTime<Utc>, Uuid)>,
 ) -> StoreResult<Vec<Summary>> {
-    let sql = match folder {
+    let rows = match folder {
         Folder::Inbox | Folder::Trash => {
             "SELECT m.id, m.subject, u.first_name || ' ' || u.last_name AS counterpart, r.sent_at AS at, \
                     r.read_at IS NULL AS unread, m.broadcast \
@@ -245,22 +246,28 @@ pub async fn folder(
              WHERE r.user_id = $1 AND r.tenant_id = $2 AND r.folder = $3 AND m.recalled_at IS NULL \
              UNION ALL \
              SELECT m.id, m.subject, m.audience_label, COALESCE(m.sent_at, m.created_at), FALSE, m.broadcast \
-             FROM messages m WHERE m.sender_id = $1 AND m.tenant_id = $2 AND m.sender_folder = $3 \
-             ORDER BY at DESC LIMIT $4"
+             FROM messages m WHERE m.sender_id = $1 AND m.tenant_id = $2 AND m.sender_folder = $3"
         }
         Folder::Sent | Folder::Drafts => {
             "SELECT m.id, m.subject, m.audience_label AS counterpart, COALESCE(m.sent_at, m.created_at) AS at, \
                     FALSE AS unread, m.broadcast \
-             FROM messages m WHERE m.sender_id = $1 AND m.tenant_id = $2 AND m.sender_folder = $3 \
-             ORDER BY at DESC LIMIT $4"
+             FROM messages m WHERE m.sender_id = $1 AND m.tenant_id = $2 AND m.sender_folder = $3"
         }
     };
+    // Older pages start after the last line shown (time, then id for equal times).
+    let sql = format!(
+        "SELECT f.id, f.subject, f.counterpart, f.at, f.unread, f.broadcast FROM ({rows}) f \
+         WHERE ($5 IS NULL OR f.at < $5 OR (f.at = $5 AND f.id < $6)) \
+         ORDER BY f.at DESC, f.id DESC LIMIT $4"
+    );
     Ok(on_read!(db, |c| {
-        sqlx::query(sql)
+        sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(user)
             .bind(scope.id())
             .bind(folder.code())
             .bind(limit)
+            .bind(before.map(|(t, _)| t))
+            .bind(before.map(|(_, id)| id))
             .fetch_all(c)
             .await?
             .iter()

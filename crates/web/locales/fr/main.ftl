@@ -580,3 +580,4 @@ classmates-closed = Les élèves de la classe ne peuvent plus s’écrire.
 api-unauthorized = Connectez-vous d’abord (cookie de session absent ou expiré).
 api-bad-folder = Dossier inconnu : inbox, sent, drafts ou trash.
 chat-closed = Vous ne pouvez plus écrire à toutes les personnes de cette discussion : les règles de l’école ont changé.
+messages-older = Messages plus anciens

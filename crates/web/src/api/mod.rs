@@ -111,7 +111,7 @@ async fn list(
             .parse()
             .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "api-bad-folder"))?,
     };
-    let rows: Vec<SummaryJson> = messages::folder(&state.db, scope, who.user.id, folder, 100)
+    let rows: Vec<SummaryJson> = messages::folder(&state.db, scope, who.user.id, folder, 100, None)
         .await?
         .into_iter()
         .map(|s| SummaryJson {

@@ -60,6 +60,8 @@ fn scope_of(who: &SignedIn) -> AppResult<TenantScope> {
 #[template(path = "messages/folder.html")]
 struct FolderPage {
     ctx: Ctx,
+    /// Cursor of the next, older page, when there may be one.
+    older: Option<String>,
     folder: Folder,
     folders: [Folder; 4],
     rows: Vec<(Summary, String)>,
@@ -71,6 +73,15 @@ struct FolderPage {
 struct FolderQuery {
     #[serde(default)]
     dossier: Option<String>,
+    /// Older lines: after this one (`TIME_ID`, from the previous page's link).
+    #[serde(default)]
+    avant: Option<String>,
+}
+
+/// "2026-12-02T10:00:00Z_<uuid>" → the cursor of an older page.
+fn parse_cursor(text: &str) -> Option<(chrono::DateTime<chrono::Utc>, Uuid)> {
+    let (at, id) = text.split_once('_')?;
+    Some((at.parse().ok()?, Uuid::parse_str(id).ok()?))
 }
 
 async fn folder_page(
@@ -84,17 +95,34 @@ async fn folder_page(
         None => Folder::Inbox,
         Some(code) => code.parse().map_err(|_| AppError::NotFound)?,
     };
-    let rows = messages::folder(&state.db, scope, who.user.id, folder, PAGE)
-        .await?
-        .into_iter()
-        .map(|s| {
-            let at = format_paris(s.at);
-            (s, at)
-        })
-        .collect();
+    let before = match q.avant.as_deref() {
+        None => None,
+        Some(text) => Some(parse_cursor(text).ok_or(AppError::BadRequest("error-400-text"))?),
+    };
+    let rows: Vec<(Summary, String)> =
+        messages::folder(&state.db, scope, who.user.id, folder, PAGE, before)
+            .await?
+            .into_iter()
+            .map(|s| {
+                let at = format_paris(s.at);
+                (s, at)
+            })
+            .collect();
     let unread = messages::unread_count(&state.db, scope, who.user.id).await?;
+    let older = (rows.len() as i64 == PAGE)
+        .then(|| {
+            rows.last().map(|(s, _)| {
+                format!(
+                    "{}_{}",
+                    s.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    s.id
+                )
+            })
+        })
+        .flatten();
     Ok(Html(
         FolderPage {
+            older,
             ctx: Ctx::signed_in(&who, csrf, folder.label_key(), "/messages")
                 .with_unread(unread_badge(&state, &who).await),
             folder,
