@@ -239,7 +239,14 @@ pub async fn folder(
     before: Option<(DateTime<Utc>, Uuid)>,
 ) -> StoreResult<Vec<Summary>> {
     let rows = match folder {
-        Folder::Inbox | Folder::Trash => {
+        // The inbox holds only delivered copies: one indexed range, newest first.
+        Folder::Inbox => {
+            "SELECT m.id, m.subject, u.first_name || ' ' || u.last_name AS counterpart, r.sent_at AS at, \
+                    r.read_at IS NULL AS unread, m.broadcast \
+             FROM message_recipients r JOIN messages m ON m.id = r.message_id JOIN users u ON u.id = m.sender_id \
+             WHERE r.user_id = $1 AND r.tenant_id = $2 AND r.folder = $3 AND m.recalled_at IS NULL"
+        }
+        Folder::Trash => {
             "SELECT m.id, m.subject, u.first_name || ' ' || u.last_name AS counterpart, r.sent_at AS at, \
                     r.read_at IS NULL AS unread, m.broadcast \
              FROM message_recipients r JOIN messages m ON m.id = r.message_id JOIN users u ON u.id = m.sender_id \
