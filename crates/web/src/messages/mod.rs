@@ -60,6 +60,9 @@ fn scope_of(who: &SignedIn) -> AppResult<TenantScope> {
 #[template(path = "messages/folder.html")]
 struct FolderPage {
     ctx: Ctx,
+    /// Words repeated on every line, looked up once.
+    new_label: String,
+    broadcast_label: String,
     /// Cursor of the next, older page, when there may be one.
     older: Option<String>,
     folder: Folder,
@@ -120,11 +123,14 @@ async fn folder_page(
             })
         })
         .flatten();
+    let ctx = Ctx::signed_in(&who, csrf, folder.label_key(), "/messages")
+        .with_unread(unread_badge(&state, &who).await);
     Ok(Html(
         FolderPage {
+            new_label: ctx.t.get("messages-new"),
+            broadcast_label: ctx.t.get("messages-broadcast"),
             older,
-            ctx: Ctx::signed_in(&who, csrf, folder.label_key(), "/messages")
-                .with_unread(unread_badge(&state, &who).await),
+            ctx,
             folder,
             folders: [Folder::Inbox, Folder::Sent, Folder::Drafts, Folder::Trash],
             rows,
