@@ -183,6 +183,9 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(options.pg_connections)
                 .acquire_timeout(Duration::from_secs(10))
+                // No ping before every checkout: it is one more round trip per query, and a
+                // broken connection shows as an error on its query and is replaced anyway.
+                .test_before_acquire(false)
                 .connect_with(connect)
                 .await?;
             Ok(Self::Postgres(pool))
