@@ -521,5 +521,16 @@ pub async fn apply_plan(
         .execute(&mut *tx)
         .await?;
     });
+    // PostgreSQL plans with table statistics: after a large import, refresh them at once
+    // rather than whenever autovacuum comes by (until then, lookups may scan whole tables).
+    if let Db::Postgres(p) = db
+        && plan.report.changes() > 1000
+    {
+        sqlx::query(
+            "ANALYZE users, user_profiles, user_functions, class_members, guardianships, groups, group_members, group_reach",
+        )
+        .execute(p)
+        .await?;
+    }
     Ok(())
 }
