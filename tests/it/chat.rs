@@ -11,6 +11,7 @@ db_tests!(
     a_parent_and_the_teacher_chat,
     strangers_neither_join_nor_read,
     families_messages_wait_for_the_school_hours,
+    starting_conversations_is_limited,
 );
 
 async fn start(app: &TestApp, who: &str, with: &str) -> (crate::support::Client, String) {
@@ -147,4 +148,39 @@ async fn families_messages_wait_for_the_school_hours(app: TestApp) {
     let mut teacher = app.signed_in("teacher").await;
     let page = teacher.get(&path).await;
     assert!(!page.body.contains("Question pour demain"), "{}", page.body);
+}
+
+async fn starting_conversations_is_limited(app: TestApp) {
+    let mut parent = app.signed_in("guardian").await;
+    let to = format!("u:{}", app.fx.id("teacher"));
+    for i in 0..20 {
+        let title = format!("Sujet {i}");
+        let r = parent
+            .post(
+                "/discussions",
+                &[
+                    ("to", to.as_str()),
+                    ("title", title.as_str()),
+                    ("action", "create"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{i}");
+    }
+    let r = parent
+        .post(
+            "/discussions",
+            &[
+                ("to", to.as_str()),
+                ("title", "Encore"),
+                ("action", "create"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("trop de discussions"), "{}", r.body);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM chat_conversations").await,
+        20
+    );
 }

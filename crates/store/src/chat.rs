@@ -334,3 +334,21 @@ pub async fn sent_since(
             .int("n")? as u64
     }))
 }
+
+/// Conversations someone started since a time (for the limit on new ones).
+pub async fn created_since(
+    db: &Db,
+    scope: TenantScope,
+    user: Uuid,
+    since: DateTime<Utc>,
+) -> StoreResult<u64> {
+    Ok(on_read!(db, |c| {
+        sqlx::query("SELECT COUNT(*) AS n FROM chat_conversations WHERE created_by = $1 AND tenant_id = $2 AND created_at > $3")
+            .bind(user)
+            .bind(scope.id())
+            .bind(since)
+            .fetch_one(c)
+            .await?
+            .int("n")? as u64
+    }))
+}

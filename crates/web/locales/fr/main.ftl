@@ -581,3 +581,4 @@ api-unauthorized = Connectez-vous d’abord (cookie de session absent ou expiré
 api-bad-folder = Dossier inconnu : inbox, sent, drafts ou trash.
 chat-closed = Vous ne pouvez plus écrire à toutes les personnes de cette discussion : les règles de l’école ont changé.
 messages-older = Messages plus anciens
+chat-too-many-new = Vous avez commencé trop de discussions pendant la dernière heure ({ $count } au plus).

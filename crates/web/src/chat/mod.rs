@@ -40,6 +40,9 @@ pub fn routes() -> Router<AppState> {
         .route("/discussions/{id}/flux", get(stream))
 }
 
+/// Conversations one person may start in an hour.
+const CONVERSATIONS_PER_HOUR: u64 = 20;
+
 fn scope_of(who: &SignedIn) -> AppResult<TenantScope> {
     who.scope().ok_or(AppError::NotFound)
 }
@@ -177,8 +180,15 @@ async fn create(
         .into_iter()
         .map(|(_, b)| b)
         .collect();
+    let since = preau_store::now() - chrono::Duration::hours(1);
+    let started = chat::created_since(&state.db, scope, who.user.id, since).await?;
     let error = match &people {
         _ if is_blocked(&who.actor.profiles, &blocks) => Some(refuse("send-blocked")),
+        _ if started >= CONVERSATIONS_PER_HOUR => Some(t.with1(
+            "chat-too-many-new",
+            "count",
+            &CONVERSATIONS_PER_HOUR.to_string(),
+        )),
         None => Some(refuse("send-not-reachable")),
         Some(p) if p.is_empty() => Some(refuse("send-no-recipient")),
         Some(p) if p.len() + 1 > MAX_MEMBERS => {
@@ -447,6 +457,7 @@ async fn stream(
         .collect();
     let events = state.chat_events.subscribe();
     let db = state.db.clone();
+    let policy = state.config.session;
     let init = (events, shown, db, who);
     let s =
         futures_util::stream::unfold(init, move |(mut events, mut shown, db, who)| async move {
@@ -459,10 +470,16 @@ async fn stream(
                     Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => return None,
                     _ => {}
                 }
-                // Someone removed from the conversation (or signed out) stops receiving.
-                if !chat::is_member(&db, scope, who.user.id, id)
+                // Someone signed out, or removed from the conversation, stops receiving.
+                let signed_in = preau_store::sessions::lookup(&db, &who.token, policy)
                     .await
-                    .unwrap_or(false)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|session| session.user.id == who.user.id);
+                if !signed_in
+                    || !chat::is_member(&db, scope, who.user.id, id)
+                        .await
+                        .unwrap_or(false)
                 {
                     return None;
                 }
