@@ -607,29 +607,11 @@ impl Client {
     /// A multipart upload of files in the field `files`, the token in the query as the page
     /// sends it.
     pub async fn post_files(&mut self, path: &str, files: &[(&str, Vec<u8>)]) -> Response {
-        let boundary = "----preau-test-boundary";
-        let mut body: Vec<u8> = Vec::new();
-        for (name, bytes) in files {
-            body.extend_from_slice(
-                format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n"
-                )
-                .as_bytes(),
-            );
-            body.extend_from_slice(bytes);
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let uri = format!("{path}{sep}csrf={}", self.csrf());
-        let req = Request::post(uri)
-            .header(
-                header::CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .header(header::ORIGIN, format!("http://{HOST}"));
-        self.send(req.body(Body::from(body)).expect("request"))
-            .await
+        let files: Vec<(&str, &str, Vec<u8>)> = files
+            .iter()
+            .map(|(name, bytes)| ("files", *name, bytes.clone()))
+            .collect();
+        self.post_multipart(path, &[], &files).await
     }
 
     /// A multipart form: text fields, then files as (field, file name, bytes); the token in
