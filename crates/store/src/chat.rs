@@ -149,26 +149,24 @@ pub struct ChatMessage {
     pub created_at: DateTime<Utc>,
 }
 
-/// Messages of a conversation after `after` (a message id), oldest first: those already
-/// visible, and the reader's own (even while they wait for the school's hours).
+/// The latest messages of a conversation, oldest first: those already visible, and the
+/// reader's own (even while they wait for the school's hours).
 pub async fn messages(
     db: &Db,
     scope: TenantScope,
     reader: Uuid,
     id: Uuid,
-    after: Option<Uuid>,
 ) -> StoreResult<Vec<ChatMessage>> {
     let at = now();
     on_read!(db, |c| {
         sqlx::query(
             "SELECT x.id, x.sender_id, u.first_name || ' ' || u.last_name AS sender_name, x.body, x.visible_at, x.created_at \
              FROM chat_messages x JOIN users u ON u.id = x.sender_id \
-             WHERE x.conversation_id = $1 AND x.tenant_id = $2 AND x.id > $3 AND (x.visible_at <= $4 OR x.sender_id = $5) \
+             WHERE x.conversation_id = $1 AND x.tenant_id = $2 AND (x.visible_at <= $3 OR x.sender_id = $4) \
              ORDER BY x.visible_at DESC, x.id DESC LIMIT 200",
         )
         .bind(id)
         .bind(scope.id())
-        .bind(after.unwrap_or(Uuid::nil()))
         .bind(at)
         .bind(reader)
         .fetch_all(c)

@@ -266,12 +266,7 @@ pub async fn set_rule(
 ) -> StoreResult<()> {
     ensure_rules(db, scope, structure_id).await?;
     in_write_tx!(db, |tx| {
-        sqlx::query("SELECT id FROM structures WHERE id = $1 AND tenant_id = $2")
-            .bind(structure_id)
-            .bind(scope.id())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        ensure_in_tenant!(tx, scope, "structures", structure_id);
         sqlx::query(
             "DELETE FROM communication_rules WHERE structure_id = $1 AND tenant_id = $2 AND class_id IS NULL \
              AND from_audience = $3 AND to_audience = $4",

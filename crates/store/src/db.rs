@@ -141,6 +141,20 @@ macro_rules! for_rows {
     };
 }
 
+/// Checks, inside a transaction, that each id names a row of this tenant in `table`.
+macro_rules! ensure_in_tenant {
+    ($tx:expr, $scope:expr, $table:literal, $($id:expr),+) => {
+        $(
+            sqlx::query(concat!("SELECT id FROM ", $table, " WHERE id = $1 AND tenant_id = $2"))
+                .bind($id)
+                .bind($scope.id())
+                .fetch_optional(&mut *$tx)
+                .await?
+                .ok_or($crate::error::StoreError::NotFound)?;
+        )+
+    };
+}
+
 /// Writes one audit row inside a transaction.
 macro_rules! audit_in {
     ($tx:expr, $tenant:expr, $actor:expr, $action:expr, $target:expr, $detail:expr) => {

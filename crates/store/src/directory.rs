@@ -663,20 +663,6 @@ pub async fn profiles_of_user(
     })
 }
 
-/// Checks, inside a transaction, that each id names a row of this tenant in `table`.
-macro_rules! ensure_in_tenant {
-    ($tx:expr, $scope:expr, $table:literal, $($id:expr),+) => {
-        $(
-            sqlx::query(concat!("SELECT id FROM ", $table, " WHERE id = $1 AND tenant_id = $2"))
-                .bind($id)
-                .bind($scope.id())
-                .fetch_optional(&mut *$tx)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-        )+
-    };
-}
-
 pub async fn add_profile(
     db: &Db,
     scope: TenantScope,

@@ -768,12 +768,7 @@ pub async fn blocks(db: &Db, scope: TenantScope) -> StoreResult<Vec<(Uuid, Block
 pub async fn add_block(db: &Db, scope: TenantScope, block: Block, by: Uuid) -> StoreResult<()> {
     in_write_tx!(db, |tx| {
         if let Some(s) = block.structure_id {
-            sqlx::query("SELECT id FROM structures WHERE id = $1 AND tenant_id = $2")
-                .bind(s)
-                .bind(scope.id())
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound)?;
+            ensure_in_tenant!(tx, scope, "structures", s);
         }
         sqlx::query(
             "INSERT INTO messaging_blocks (id, tenant_id, structure_id, profile, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",

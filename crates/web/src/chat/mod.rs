@@ -266,7 +266,7 @@ async fn render_conversation(
     let scope = scope_of(who)?;
     let me = who.user.id;
     let (title, members) = chat::conversation(&state.db, scope, me, id).await?;
-    let list = chat::messages(&state.db, scope, me, id, None).await?;
+    let list = chat::messages(&state.db, scope, me, id).await?;
     chat::mark_read(&state.db, scope, me, id).await?;
     let now = preau_store::now();
     let t = Tr::french();
@@ -394,7 +394,7 @@ async fn post_message(
         // Chat is chattier than mail: six times the hourly message allowance.
         let limit = u64::from(limits_of(&who.actor.profiles).per_hour) * 6;
         let since = preau_store::now() - chrono::Duration::hours(1);
-        let sent = chat_sent_since(&state, scope, me, since).await?;
+        let sent = chat::sent_since(&state.db, scope, me, since).await?;
         (sent >= limit).then(|| t.with1("send-too-many-messages", "count", &limit.to_string()))
     };
     if let Some(error) = error {
@@ -410,15 +410,6 @@ async fn post_message(
     // Nobody listening is not an error.
     let _ = state.chat_events.send(id);
     Ok(Redirect::to(&format!("/discussions/{id}#fin")).into_response())
-}
-
-async fn chat_sent_since(
-    state: &AppState,
-    scope: TenantScope,
-    me: Uuid,
-    since: chrono::DateTime<chrono::Utc>,
-) -> AppResult<u64> {
-    Ok(preau_store::chat::sent_since(&state.db, scope, me, since).await?)
 }
 
 #[derive(Deserialize)]
@@ -443,7 +434,7 @@ async fn stream(
         return Err(AppError::NotFound);
     }
     let since = q.since.unwrap_or_else(preau_store::now);
-    let shown: std::collections::HashSet<Uuid> = chat::messages(&state.db, scope, me, id, None)
+    let shown: std::collections::HashSet<Uuid> = chat::messages(&state.db, scope, me, id)
         .await?
         .into_iter()
         .filter(|m| {
@@ -483,7 +474,7 @@ async fn stream(
                 {
                     return None;
                 }
-                let Ok(list) = chat::messages(&db, scope, who.user.id, id, None).await else {
+                let Ok(list) = chat::messages(&db, scope, who.user.id, id).await else {
                     return None;
                 };
                 let fresh: Vec<ChatMessage> = list
