@@ -1,8 +1,8 @@
 //! Instant chat rules: conversation size, message size, and the school's hours outside which
 //! families' messages wait (the staff's right to disconnect).
 
-use crate::time::{paris_offset, to_paris};
-use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc, Weekday};
+use crate::time::{from_paris, to_paris};
+use chrono::{DateTime, Datelike, NaiveTime, Utc, Weekday};
 
 /// People in one conversation, the writer included.
 pub const MAX_MEMBERS: usize = 12;
@@ -51,9 +51,7 @@ impl ChatHours {
         while !weekday(day) {
             day = day.succ_opt().unwrap_or(day);
         }
-        let opening = day.and_time(self.opens).and_utc();
-        // The local opening time, back to UTC with that day's offset.
-        opening - paris_offset(opening - Duration::hours(1))
+        from_paris(day.and_time(self.opens))
     }
 }
 

@@ -12,6 +12,21 @@ pub struct Service {
 /// Services open to this person, in display order. Only services that exist are listed.
 pub fn services_for(actor: &Actor) -> Vec<Service> {
     let mut services = Vec::new();
+    if actor.tenant_id.is_some() && !actor.profiles.is_empty() {
+        services.push(Service {
+            key: "service-liaison",
+            href: "/liaison",
+        });
+    }
+    if !actor.taught_classes.is_empty()
+        || !actor.admin_structures.is_empty()
+        || !actor.children.is_empty()
+    {
+        services.push(Service {
+            key: "service-absences",
+            href: "/absences",
+        });
+    }
     if !actor.taught_classes.is_empty() {
         services.push(Service {
             key: "service-classes",
@@ -42,7 +57,7 @@ mod tests {
             ..Default::default()
         };
         let keys: Vec<_> = services_for(&parent).iter().map(|s| s.key).collect();
-        assert_eq!(keys, ["service-account"]);
+        assert_eq!(keys, ["service-absences", "service-account"]);
         let teacher = Actor {
             taught_classes: vec![uuid::Uuid::new_v4()],
             ..Default::default()

@@ -33,6 +33,25 @@ pub fn to_paris(utc: DateTime<Utc>) -> NaiveDateTime {
     (utc + paris_offset(utc)).naive_utc()
 }
 
+/// A Paris wall-clock time, back to UTC with that day's offset (the offset an hour earlier
+/// decides around the switch, so 02:30 on the spring-forward night still maps somewhere).
+pub fn from_paris(local: NaiveDateTime) -> DateTime<Utc> {
+    let as_utc = local.and_utc();
+    as_utc - paris_offset(as_utc - Duration::hours(1))
+}
+
+/// The first instant of the current month in Paris (monthly budgets' period).
+pub fn paris_month_start(utc: DateTime<Utc>) -> DateTime<Utc> {
+    let local = to_paris(utc).date();
+    let first = local.with_day(1).unwrap_or(local);
+    from_paris(first.and_time(chrono::NaiveTime::MIN))
+}
+
+/// Today's date in Paris.
+pub fn paris_today(utc: DateTime<Utc>) -> NaiveDate {
+    to_paris(utc).date()
+}
+
 /// "25/11/2026 08:05"
 pub fn format_paris(utc: DateTime<Utc>) -> String {
     to_paris(utc).format("%d/%m/%Y %H:%M").to_string()
@@ -63,6 +82,19 @@ mod tests {
         assert_eq!(paris_offset(at("2026-03-29T01:00:00Z")), Duration::hours(2));
         assert_eq!(paris_offset(at("2026-10-25T00:59:59Z")), Duration::hours(2));
         assert_eq!(paris_offset(at("2026-10-25T01:00:00Z")), Duration::hours(1));
+    }
+
+    #[test]
+    fn paris_wall_clock_back_to_utc() {
+        let local = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        assert_eq!(
+            from_paris(local("2026-12-02 08:00")),
+            at("2026-12-02T07:00:00Z")
+        );
+        assert_eq!(
+            from_paris(local("2026-07-01 08:00")),
+            at("2026-07-01T06:00:00Z")
+        );
     }
 
     #[test]

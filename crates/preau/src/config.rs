@@ -1,6 +1,6 @@
 //! Configuration: defaults, then `preau.toml` (or `--config FILE`), then `PREAU_*` variables.
 //! Secrets can also be given as files: `PREAU_DATABASE_URL_FILE`, `PREAU_SMTP_URL_FILE`,
-//! `PREAU_SECRET_KEY_FILE`.
+//! `PREAU_SECRET_KEY_FILE`, `PREAU_SMS_API_KEY_FILE`.
 
 use anyhow::{Context, Result};
 use figment::Figment;
@@ -57,6 +57,18 @@ pub struct Config {
     pub aaf_function_map: Option<PathBuf>,
     /// Minutes during which a sender may recall a message (0: never).
     pub message_recall_minutes: i64,
+    /// SMS provider API key (Brevo); unset: SMS go to the log.
+    pub sms_api_key: Option<String>,
+    /// Base URL of the SMS provider's API (a local test provider can stand in).
+    pub sms_api_url: String,
+    /// Sender name shown on SMS (11 letters at most).
+    pub sms_sender: String,
+    /// SMS one tenant may send per minute.
+    pub sms_per_minute: u32,
+    /// Contact given to push services (`mailto:…`).
+    pub push_contact: Option<String>,
+    /// When daily e-mail digests go out, Paris time ("17:00").
+    pub digest_time: String,
 }
 
 impl Default for Config {
@@ -88,6 +100,12 @@ impl Default for Config {
             aaf_drop_skip_rejected: false,
             aaf_function_map: None,
             message_recall_minutes: 10,
+            sms_api_key: None,
+            sms_api_url: "https://api.brevo.com".into(),
+            sms_sender: "Preau".into(),
+            sms_per_minute: 60,
+            push_contact: None,
+            digest_time: "17:00".into(),
         }
     }
 }
@@ -111,7 +129,7 @@ impl std::fmt::Debug for Config {
     }
 }
 
-const SECRET_FIELDS: [&str; 3] = ["database_url", "smtp_url", "secret_key"];
+const SECRET_FIELDS: [&str; 4] = ["database_url", "smtp_url", "secret_key", "sms_api_key"];
 
 impl Config {
     pub fn load(file: Option<&Path>) -> Result<Self> {
@@ -122,6 +140,7 @@ impl Config {
                 "database_url_file",
                 "smtp_url_file",
                 "secret_key_file",
+                "sms_api_key_file",
             ]))
             .extract()
             .with_context(|| format!("configuration invalide ({})", file.display()))?;
@@ -134,6 +153,7 @@ impl Config {
                 match field {
                     "database_url" => config.database_url = value,
                     "smtp_url" => config.smtp_url = value,
+                    "sms_api_key" => config.sms_api_key = value,
                     _ => config.secret_key = value,
                 }
             }

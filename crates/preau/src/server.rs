@@ -66,6 +66,21 @@ fn web_config(config: &Config) -> Result<WebConfig> {
         },
         platform_name: "Préau".into(),
         recall_minutes: config.message_recall_minutes.max(0),
+        push_contact: config.push_contact.clone().unwrap_or_else(|| {
+            let host = config.public_url();
+            format!(
+                "mailto:exploitation@{}",
+                host.split("://")
+                    .nth(1)
+                    .unwrap_or("localhost")
+                    .split([':', '/'])
+                    .next()
+                    .unwrap_or("localhost")
+            )
+        }),
+        digest_time: chrono::NaiveTime::parse_from_str(config.digest_time.trim(), "%H:%M")
+            .context("digest_time : une heure HH:MM est attendue")?,
+        sms_per_minute: config.sms_per_minute.max(1),
     })
 }
 
@@ -94,8 +109,18 @@ pub async fn serve_with(config: Config, db: Db) -> Result<()> {
     if initialised > 0 {
         tracing::info!(initialised, "règles de communication par défaut écrites");
     }
-    let state = AppState::new(db.clone(), web, mailer);
+    let mut state = AppState::new(db.clone(), web, mailer);
+    if let Some(key) = &config.sms_api_key {
+        let http = state.http.clone();
+        state = state.with_sms(Arc::new(preau_web::notify::sms::BrevoSms::new(
+            http,
+            &config.sms_api_url,
+            key,
+            &config.sms_sender,
+        )));
+    }
     preau_web::lifecycle::spawn(state.clone(), state.config.lifecycle);
+    preau_web::notify::worker::spawn(state.clone());
     if let Some(dir) = &config.aaf_drop_dir {
         let tenant = match &config.aaf_drop_tenant {
             Some(slug) => tenant_by_slug(&db, slug).await?,

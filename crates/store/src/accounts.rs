@@ -391,3 +391,17 @@ mod tests {
         assert_eq!(lock_duration(40), Some(Duration::minutes(30)));
     }
 }
+
+/// The mobile number the directory gave for a person (SMS go there).
+pub async fn mobile_of(db: &Db, scope: TenantScope, user: Uuid) -> StoreResult<Option<String>> {
+    Ok(on_read!(db, |c| {
+        sqlx::query("SELECT mobile FROM users WHERE id = $1 AND tenant_id = $2")
+            .bind(user)
+            .bind(scope.id())
+            .fetch_optional(c)
+            .await?
+            .map(|r| r.opt_text("mobile"))
+            .transpose()?
+            .flatten()
+    }))
+}

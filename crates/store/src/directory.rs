@@ -73,6 +73,8 @@ pub struct User {
     pub state: AccountState,
     pub is_operator: bool,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// The interface language this person chose.
+    pub language: String,
 }
 
 impl User {
@@ -92,7 +94,7 @@ pub struct NewUser {
 macro_rules! user_columns {
     () => {
         "u.id, u.tenant_id, u.login, u.first_name, u.last_name, \
-    u.email, u.birth_date, u.state, u.is_operator, u.last_login_at"
+    u.email, u.birth_date, u.state, u.is_operator, u.last_login_at, u.language"
     };
 }
 
@@ -114,6 +116,7 @@ pub(crate) fn user_from_row(r: &impl RowExt) -> StoreResult<User> {
         state: parse_code(&r.text("state")?)?,
         is_operator: r.flag("is_operator")?,
         last_login_at: r.opt_time("last_login_at")?,
+        language: r.text("language")?,
     })
 }
 
@@ -511,6 +514,7 @@ async fn insert_user(
         state: AccountState::Pending,
         is_operator,
         last_login_at: None,
+        language: "fr".into(),
     };
     let at = now();
     in_write_tx!(db, |tx| {
@@ -608,6 +612,24 @@ pub async fn list_structure_members(
         }
     }
     Ok(members)
+}
+
+/// The interface language a person chose (the caller checked it has a catalogue).
+pub async fn set_language(
+    db: &Db,
+    scope: TenantScope,
+    user: Uuid,
+    language: &str,
+) -> StoreResult<()> {
+    in_write_tx!(db, |tx| {
+        sqlx::query("UPDATE users SET language = $1 WHERE id = $2 AND tenant_id = $3")
+            .bind(language)
+            .bind(user)
+            .bind(scope.id())
+            .execute(&mut *tx)
+            .await?;
+    });
+    Ok(())
 }
 
 pub async fn set_user_state(

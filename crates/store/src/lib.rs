@@ -4,11 +4,14 @@
 #[macro_use]
 mod db;
 #[macro_use]
+pub mod jobs;
+#[macro_use]
 pub mod notifications;
 #[macro_use]
 pub mod communication;
 #[macro_use]
 pub mod directory;
+pub mod absences;
 pub mod accounts;
 pub mod actor;
 pub mod batch;
@@ -16,6 +19,7 @@ pub mod chat;
 pub mod credentials;
 pub mod error;
 pub mod imports;
+pub mod liaison;
 pub mod lifecycle;
 pub mod messages;
 mod migrations;

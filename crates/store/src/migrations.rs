@@ -32,6 +32,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_messaging.sql"),
         postgres: include_str!("../migrations/postgres/0003_messaging.sql"),
     },
+    Migration {
+        version: 4,
+        name: "liaison",
+        sqlite: include_str!("../migrations/sqlite/0004_liaison.sql"),
+        postgres: include_str!("../migrations/postgres/0004_liaison.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

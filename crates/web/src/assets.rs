@@ -12,7 +12,34 @@ use axum::routing::get;
 struct Assets;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/static/{file}", get(serve))
+    Router::new()
+        .route("/static/{file}", get(serve))
+        // The service worker controls the pages under its own path: it must live at the root.
+        .route("/sw.js", get(|| serve(Path("sw.js".to_owned()))))
+        .route("/manifest.webmanifest", get(manifest))
+}
+
+/// The installable web app's manifest.
+async fn manifest() -> Response {
+    let body = serde_json::json!({
+        "name": "Préau",
+        "short_name": "Préau",
+        "lang": "fr",
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#1f5f8b",
+        "icons": [{ "src": "/static/icon.svg", "sizes": "any", "type": "image/svg+xml" }],
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "application/manifest+json"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn content_type(name: &str) -> &'static str {

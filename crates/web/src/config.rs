@@ -30,6 +30,12 @@ pub struct WebConfig {
     pub platform_name: String,
     /// Minutes during which a sender may recall a message.
     pub recall_minutes: i64,
+    /// Contact given to push services with every push (`mailto:` or `https:`).
+    pub push_contact: String,
+    /// When daily e-mail digests go out (Paris time, weekdays).
+    pub digest_time: chrono::NaiveTime,
+    /// SMS one tenant may send per minute.
+    pub sms_per_minute: u32,
 }
 
 impl WebConfig {
@@ -64,6 +70,9 @@ impl WebConfig {
             lifecycle: preau_store::lifecycle::LifecyclePolicy::default(),
             platform_name: "Préau".into(),
             recall_minutes: 10,
+            push_contact: "mailto:exploitation@preau.test".into(),
+            digest_time: chrono::NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default(),
+            sms_per_minute: 60,
         }
     }
 }

@@ -75,6 +75,25 @@ impl Ctx {
                 count: 0,
             });
         }
+        if actor.tenant_id.is_some() && !actor.profiles.is_empty() {
+            nav.push(NavItem {
+                href: "/liaison",
+                key: "nav-liaison",
+                current: false,
+                count: 0,
+            });
+        }
+        if !actor.taught_classes.is_empty()
+            || !actor.admin_structures.is_empty()
+            || !actor.children.is_empty()
+        {
+            nav.push(NavItem {
+                href: "/absences",
+                key: "nav-absences",
+                current: false,
+                count: 0,
+            });
+        }
         if actor.tenant_id.is_some() {
             nav.push(NavItem {
                 href: "/messages",
@@ -114,7 +133,7 @@ impl Ctx {
                 .map_or("profile-none", |p| p.label_key())
         };
         Self {
-            t: Tr::french(),
+            t: Tr::for_language(&who.user.language),
             title_key,
             title_text: None,
             csrf,

@@ -13,6 +13,8 @@ pub enum AppError {
     /// so ids cannot be probed.
     NotFound,
     Forbidden,
+    /// 403 saying why (the i18n key of the reason).
+    Refused(&'static str),
     /// 400 with the i18n key of what was wrong.
     BadRequest(&'static str),
     Internal(String),
@@ -70,6 +72,7 @@ impl IntoResponse for AppError {
             Self::Forbidden => {
                 error_page(StatusCode::FORBIDDEN, "error-403-title", "error-403-text")
             }
+            Self::Refused(key) => error_page(StatusCode::FORBIDDEN, "error-403-title", key),
             Self::BadRequest(key) => error_page(StatusCode::BAD_REQUEST, "error-400-title", key),
             Self::Internal(detail) => {
                 tracing::error!(%detail, "internal error");

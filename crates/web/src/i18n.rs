@@ -18,6 +18,10 @@ fluent_templates::static_loader! {
 
 static FRENCH: LazyLock<LanguageIdentifier> = LazyLock::new(|| "fr".parse().unwrap_or_default());
 
+/// The interface languages with a catalogue.
+static AVAILABLE: LazyLock<Vec<LanguageIdentifier>> =
+    LazyLock::new(|| LOCALES.locales().cloned().collect());
+
 /// French messages without arguments, formatted once: a page shows dozens of them.
 static FRENCH_PLAIN: LazyLock<HashMap<&'static str, String>> = LazyLock::new(|| {
     include_str!("../locales/fr/main.ftl")
@@ -43,6 +47,22 @@ impl Default for Tr {
 impl Tr {
     pub fn french() -> Self {
         Self { lang: &FRENCH }
+    }
+
+    /// The interface in a person's language when there is a catalogue for it, else French.
+    pub fn for_language(code: &str) -> Self {
+        AVAILABLE
+            .iter()
+            .find(|l| l.language.as_str() == code && l.language.as_str() != "fr")
+            .map_or_else(Self::french, |lang| Self { lang })
+    }
+
+    /// Codes of the interface languages people may choose.
+    pub fn languages() -> Vec<String> {
+        let mut codes: Vec<String> = AVAILABLE.iter().map(|l| l.language.to_string()).collect();
+        codes.sort();
+        codes.dedup();
+        codes
     }
 
     /// The text of `key`.
@@ -74,6 +94,13 @@ impl Tr {
         let args: HashMap<Cow<'static, str>, FluentValue> = [
             "children",
             "class",
+            "budget",
+            "day",
+            "half",
+            "mark",
+            "reason",
+            "title",
+            "used",
             "code",
             "count",
             "date",

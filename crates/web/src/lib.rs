@@ -1,5 +1,6 @@
 //! Préau over HTTP: axum routes, session and role extractors, CSRF, templates, assets.
 
+pub mod absences;
 pub mod account;
 mod actor_cache;
 pub mod admin;
@@ -14,9 +15,11 @@ pub mod error;
 pub mod home;
 pub mod i18n;
 pub mod import;
+pub mod liaison;
 pub mod lifecycle;
 pub mod mail;
 pub mod messages;
+pub mod notify;
 pub mod pages;
 pub mod reach_cache;
 pub mod security;
@@ -52,11 +55,27 @@ pub struct AppState {
     pub reach: Arc<reach_cache::ReachCache>,
     /// Conversations with a new chat message, for the live streams of their members.
     pub chat_events: tokio::sync::broadcast::Sender<uuid::Uuid>,
+    /// Wakes the jobs worker when work is due now.
+    pub jobs_wake: Arc<tokio::sync::Notify>,
+    pub sms: Arc<dyn notify::sms::SmsSender>,
+    /// SMS per tenant per minute, whatever the budget says (a runaway loop stops here).
+    pub sms_rate: Arc<SmsRate>,
+    /// Outgoing HTTP (web push, SMS provider).
+    pub http: reqwest::Client,
 }
+
+pub type SmsRate = governor::RateLimiter<
+    uuid::Uuid,
+    governor::state::keyed::DefaultKeyedStateStore<uuid::Uuid>,
+    governor::clock::DefaultClock,
+>;
 
 impl AppState {
     pub fn new(db: Db, config: WebConfig, mailer: Arc<dyn Mailer>) -> Self {
+        // reqwest needs the process's TLS provider chosen before its first client.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let window = config.ip_failure_window;
+        let config_sms_per_minute = config.sms_per_minute;
         let ip_failures = Arc::new(IpFailures::new(config.ip_failure_limit, window));
         Self {
             db,
@@ -67,7 +86,23 @@ impl AppState {
             actors: Arc::default(),
             reach: Arc::default(),
             chat_events: tokio::sync::broadcast::channel(1024).0,
+            jobs_wake: Arc::default(),
+            sms: Arc::new(notify::sms::LogSms),
+            sms_rate: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
+                std::num::NonZeroU32::new(config_sms_per_minute)
+                    .unwrap_or(std::num::NonZeroU32::MIN),
+            ))),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(15))
+                .build()
+                .unwrap_or_default(),
         }
+    }
+
+    /// Sends SMS through `sms` instead of the log.
+    pub fn with_sms(mut self, sms: Arc<dyn notify::sms::SmsSender>) -> Self {
+        self.sms = sms;
+        self
     }
 }
 
@@ -76,6 +111,7 @@ pub fn router(state: AppState) -> Router {
     // axum's own 2 MB default for multipart would cut uploads short of the configured limit.
     let uploads = import::upload_routes()
         .merge(messages::upload_routes())
+        .merge(liaison::upload_routes())
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config.upload_limit_bytes,
         ))
@@ -88,6 +124,8 @@ pub fn router(state: AppState) -> Router {
         .merge(messages::routes())
         .merge(api::routes())
         .merge(chat::routes())
+        .merge(liaison::routes())
+        .merge(absences::routes())
         .merge(admin::routes())
         .merge(pages::routes())
         .route("/healthz", get(healthz))

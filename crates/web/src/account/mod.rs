@@ -1,4 +1,7 @@
-//! "Mon compte": my password and my open sessions (with sign-out of any of them).
+//! "Mon compte": my password and my open sessions (with sign-out of any of them), and my
+//! notification choices.
+
+mod notifications;
 
 use crate::AppState;
 use crate::context::Ctx;
@@ -23,6 +26,15 @@ pub fn routes() -> Router<AppState> {
         .route("/compte", get(show))
         .route("/compte/password", post(change_password))
         .route("/compte/sessions/revoke", post(revoke_session))
+        .route(
+            "/compte/notifications",
+            get(notifications::page).post(notifications::save),
+        )
+        .route("/compte/notifications/push", post(notifications::subscribe))
+        .route(
+            "/compte/notifications/push/retirer",
+            post(notifications::unsubscribe),
+        )
 }
 
 #[derive(Template)]

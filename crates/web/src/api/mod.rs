@@ -46,6 +46,7 @@ impl From<AppError> for ApiError {
         match e {
             AppError::NotFound => Self::new(StatusCode::NOT_FOUND, "error-404-title"),
             AppError::Forbidden => Self::new(StatusCode::FORBIDDEN, "error-403-title"),
+            AppError::Refused(key) => Self::new(StatusCode::FORBIDDEN, key),
             AppError::BadRequest(key) => Self::new(StatusCode::BAD_REQUEST, key),
             AppError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");

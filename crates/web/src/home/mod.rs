@@ -97,6 +97,11 @@ async fn home(
                     let key = match n.kind.as_str() {
                         "message" => "news-message",
                         "message_flood" => "news-flood",
+                        "liaison" => "news-liaison",
+                        "liaison_reminder" => "news-liaison-reminder",
+                        "liaison_reply" => "news-liaison-reply",
+                        "absence" => "news-absence",
+                        "absence_notice" => "news-absence-notice",
                         _ => "news-other",
                     };
                     (n, at, key)

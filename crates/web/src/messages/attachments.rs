@@ -35,7 +35,7 @@ pub(crate) async fn remove_file(state: &AppState, id: Uuid) {
 const HEAD: usize = 512;
 
 /// One uploaded file, written to disk as it arrives.
-async fn receive(
+pub(crate) async fn receive(
     state: &AppState,
     field: &mut axum::extract::multipart::Field<'_>,
     name: &str,
@@ -249,11 +249,20 @@ pub async fn download(
 ) -> AppResult<Response> {
     let scope = scope_of(&who)?;
     let a = messages::readable_attachment(&state.db, scope, who.user.id, id).await?;
-    let bytes = tokio::fs::read(file_path(&state, a.id))
+    stream_file(&state, a.id, &a.file_name, &a.content_type).await
+}
+
+/// Sends a stored file as a download, named as it was uploaded.
+pub(crate) async fn stream_file(
+    state: &AppState,
+    id: Uuid,
+    file_name: &str,
+    content_type: &str,
+) -> AppResult<Response> {
+    let file = tokio::fs::File::open(file_path(state, id))
         .await
         .map_err(|_| AppError::NotFound)?;
-    let ascii: String = a
-        .file_name
+    let ascii: String = file_name
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || ".-_".contains(c) {
@@ -263,8 +272,7 @@ pub async fn download(
             }
         })
         .collect();
-    let encoded: String = a
-        .file_name
+    let encoded: String = file_name
         .bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
@@ -276,14 +284,15 @@ pub async fn download(
         .collect();
     Ok((
         [
-            (header::CONTENT_TYPE, a.content_type.clone()),
+            (header::CONTENT_TYPE, content_type.to_owned()),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
             ),
             (header::CACHE_CONTROL, "private, no-store".to_owned()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
         ],
-        bytes,
+        axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file)),
     )
         .into_response())
 }

@@ -1,7 +1,7 @@
 //! Messagerie pages: folders, a thread with its replies, writing to reachable people and
 //! groups, recall, reports and the directeur's moderation queue.
 
-mod attachments;
+pub(crate) mod attachments;
 pub(crate) mod send;
 pub mod text;
 
@@ -884,7 +884,7 @@ async fn resolve_report(
 }
 
 /// "2,4 Mo", "12 ko".
-fn size_text(bytes: i64) -> String {
+pub(crate) fn size_text(bytes: i64) -> String {
     if bytes >= 1024 * 1024 {
         format!("{:.1} Mo", bytes as f64 / 1024.0 / 1024.0).replace('.', ",")
     } else {
