@@ -2,13 +2,16 @@
 
 mod support;
 
+mod absences;
 mod access;
 mod activation;
 mod admin;
 mod auth;
 mod chat;
 mod import;
+mod liaison;
 mod messages;
+mod notify;
 mod pages;
 mod schema;
 mod wal;

@@ -677,7 +677,7 @@ async fn the_teacher_lets_pupils_write_to_classmates(app: TestApp) {
             .contains("ne peuvent écrire qu’à leurs enseignants")
     );
     // A second pupil in the CP, to have a classmate.
-    sqlx_exec(&app, "UPDATE class_members SET class_id = (SELECT class_id FROM class_members WHERE role = 'eleve' AND user_id IN (SELECT id FROM users WHERE first_name = 'Léa')) WHERE user_id IN (SELECT id FROM users WHERE first_name = 'Tom')").await;
+    app.exec("UPDATE class_members SET class_id = (SELECT class_id FROM class_members WHERE role = 'eleve' AND user_id IN (SELECT id FROM users WHERE first_name = 'Léa')) WHERE user_id IN (SELECT id FROM users WHERE first_name = 'Tom')").await;
     preau_store::directory::refresh_groups(&app.db, scope, app.fx.elementaire)
         .await
         .unwrap();
@@ -722,14 +722,6 @@ async fn the_teacher_lets_pupils_write_to_classmates(app: TestApp) {
             .unwrap()
             .contains_key(&tom)
     );
-}
-
-async fn sqlx_exec(app: &TestApp, sql: &'static str) {
-    match &app.db {
-        preau_store::Db::Sqlite(s) => sqlx::query(sql).execute(&s.writer).await.map(|_| ()),
-        preau_store::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
-    }
-    .expect("statement");
 }
 
 async fn drafts_keep_what_was_typed_and_leave_when_sent(app: TestApp) {
@@ -809,7 +801,7 @@ async fn the_ien_reaches_the_directeurs_of_the_circonscription(app: TestApp) {
     )
     .await
     .unwrap();
-    sqlx_exec(&app, "UPDATE structures SET circonscription_id = (SELECT id FROM structures WHERE kind = 'circonscription') WHERE kind = 'ecole_elementaire'").await;
+    app.exec("UPDATE structures SET circonscription_id = (SELECT id FROM structures WHERE kind = 'circonscription') WHERE kind = 'ecole_elementaire'").await;
     let ien = preau_store::directory::create_user(
         &app.db,
         Some(scope),
@@ -939,9 +931,9 @@ async fn recall_follows_the_configured_delay() {
 async fn structures_without_rules_get_the_defaults_at_start(app: TestApp) {
     let scope = app.fx.tenant;
     // As after an upgrade: no rules, no reach.
-    sqlx_exec(&app, "DELETE FROM group_reach").await;
-    sqlx_exec(&app, "DELETE FROM communication_rules").await;
-    sqlx_exec(&app, "UPDATE structures SET rules_set = FALSE").await;
+    app.exec("DELETE FROM group_reach").await;
+    app.exec("DELETE FROM communication_rules").await;
+    app.exec("UPDATE structures SET rules_set = FALSE").await;
     let parent = app.fx.id("guardian");
     assert!(
         !communication::reachable(&app.db, scope, parent)

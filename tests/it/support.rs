@@ -13,6 +13,7 @@ use preau_store::directory::{self, NewStructure};
 use preau_store::{Db, DbOptions, TenantScope};
 use preau_web::config::WebConfig;
 use preau_web::mail::CapturingMailer;
+use preau_web::notify::sms::CapturingSms;
 use preau_web::{AppState, router};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -73,6 +74,7 @@ pub struct TestApp {
     pub db: Db,
     pub config: WebConfig,
     pub mailer: Arc<CapturingMailer>,
+    pub sms: Arc<CapturingSms>,
     pub fx: Fixture,
     pub state: AppState,
     router: Router,
@@ -106,8 +108,10 @@ impl TestApp {
         db.migrate().await.expect("migrations");
         let fx = seed(&db).await;
         let mailer = Arc::new(CapturingMailer::default());
-        let state = AppState::new(db.clone(), config.clone(), mailer.clone());
+        let sms = Arc::new(CapturingSms::default());
+        let state = AppState::new(db.clone(), config.clone(), mailer.clone()).with_sms(sms.clone());
         Self {
+            sms,
             router: router(state.clone()),
             state,
             db,
@@ -725,6 +729,20 @@ pub fn dataset(preset: &str) -> std::path::PathBuf {
 }
 
 impl TestApp {
+    /// Runs a fix-up statement without parameters.
+    pub async fn exec(&self, sql: &'static str) {
+        match &self.db {
+            Db::Sqlite(s) => sqlx::query(sql).execute(&s.writer).await.map(|_| ()),
+            Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        }
+        .expect("statement");
+    }
+
+    /// Runs the background jobs due now, as the worker would.
+    pub async fn run_jobs(&self) -> usize {
+        preau_web::notify::worker::drain(&self.state).await
+    }
+
     /// One integer from a query without parameters (counts in tests).
     pub async fn count(&self, sql: &'static str) -> i64 {
         match &self.db {

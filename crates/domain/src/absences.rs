@@ -102,7 +102,7 @@ mod tests {
     use super::*;
 
     fn day(s: &str) -> NaiveDate {
-        parse_day(s).unwrap()
+        parse_day(s).unwrap_or_default()
     }
 
     #[test]

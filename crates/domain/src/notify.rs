@@ -139,7 +139,7 @@ mod tests {
     }
 
     fn release() -> NaiveTime {
-        NaiveTime::from_hms_opt(7, 30, 0).unwrap()
+        NaiveTime::from_hms_opt(7, 30, 0).unwrap_or_default()
     }
 
     #[test]
@@ -205,7 +205,7 @@ mod tests {
         assert_eq!(Topic::of_kind("message"), Topic::Message);
         assert_eq!(sms_text("École", &"a".repeat(300)).chars().count(), 160);
         assert!(!valid_release_time(
-            NaiveTime::from_hms_opt(6, 0, 0).unwrap()
+            NaiveTime::from_hms_opt(6, 0, 0).unwrap_or_default()
         ));
     }
 }

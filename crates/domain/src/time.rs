@@ -86,7 +86,8 @@ mod tests {
 
     #[test]
     fn paris_wall_clock_back_to_utc() {
-        let local = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        let local =
+            |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap_or_default();
         assert_eq!(
             from_paris(local("2026-12-02 08:00")),
             at("2026-12-02T07:00:00Z")

@@ -461,6 +461,6 @@ pub async fn of_pupils_since(
         });
         out.extend(rows);
     }
-    out.sort_by(|a, b| (b.day, b.half).cmp(&(a.day, a.half)));
+    out.sort_by_key(|a| std::cmp::Reverse((a.day, a.half)));
     Ok(out)
 }

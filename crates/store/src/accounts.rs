@@ -379,19 +379,6 @@ pub async fn count_audit(db: &Db, action: &str) -> StoreResult<i64> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn locks_grow_and_cap() {
-        assert_eq!(lock_duration(4), None);
-        assert_eq!(lock_duration(5), Some(Duration::minutes(1)));
-        assert_eq!(lock_duration(7), Some(Duration::minutes(4)));
-        assert_eq!(lock_duration(40), Some(Duration::minutes(30)));
-    }
-}
-
 /// The mobile number the directory gave for a person (SMS go there).
 pub async fn mobile_of(db: &Db, scope: TenantScope, user: Uuid) -> StoreResult<Option<String>> {
     Ok(on_read!(db, |c| {
@@ -404,4 +391,17 @@ pub async fn mobile_of(db: &Db, scope: TenantScope, user: Uuid) -> StoreResult<O
             .transpose()?
             .flatten()
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locks_grow_and_cap() {
+        assert_eq!(lock_duration(4), None);
+        assert_eq!(lock_duration(5), Some(Duration::minutes(1)));
+        assert_eq!(lock_duration(7), Some(Duration::minutes(4)));
+        assert_eq!(lock_duration(40), Some(Duration::minutes(30)));
+    }
 }

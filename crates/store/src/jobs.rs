@@ -5,7 +5,7 @@
 use crate::db::RowExt;
 use crate::error::StoreResult;
 use crate::{Db, now};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use uuid::Uuid;
 
 /// Enqueues a job inside a transaction: `$tenant` is an `Option<Uuid>`, `$payload` a `&str`.
@@ -19,7 +19,7 @@ macro_rules! enqueue_in {
         .bind($tenant)
         .bind($kind)
         .bind($payload)
-        .bind($run_at)
+        .bind(chrono::SubsecRound::trunc_subsecs($run_at, 0))
         .bind($crate::now())
         .execute(&mut *$tx)
         .await?;
@@ -226,7 +226,7 @@ pub async fn enqueue_many(db: &Db, jobs: &[NewJob]) -> StoreResult<()> {
                 .bind(j.tenant_id)
                 .bind(j.kind)
                 .bind(j.payload.as_str())
-                .bind(j.run_at)
+                .bind(j.run_at.trunc_subsecs(0))
                 .bind(0i64)
                 .bind(at)
         );
@@ -240,7 +240,7 @@ pub async fn postpone(db: &Db, job: &Job, run_at: DateTime<Utc>) -> StoreResult<
         sqlx::query(
             "UPDATE jobs SET run_at = $1, locked_until = NULL, attempts = attempts - 1 WHERE id = $2",
         )
-        .bind(run_at)
+        .bind(run_at.trunc_subsecs(0))
         .bind(job.id)
         .execute(&mut *tx)
         .await?;

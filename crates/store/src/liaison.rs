@@ -117,7 +117,7 @@ pub async fn post(db: &Db, scope: TenantScope, mot: &NewMot<'_>) -> StoreResult<
         .bind(mot.signature_required)
         .bind(mot.replies_allowed)
         .bind(mot.urgent)
-        .bind(mot.publish_at)
+        .bind(chrono::SubsecRound::trunc_subsecs(mot.publish_at, 0))
         .bind(at)
         .execute(&mut *tx)
         .await?;
@@ -288,7 +288,8 @@ pub async fn for_pupils(
         "SELECT {MOT_COLUMNS}, r.pupil_id, \
          (SELECT k.at FROM liaison_acks k WHERE k.mot_id = m.id AND k.pupil_id = r.pupil_id AND k.guardian_id = $1) AS my_ack, \
          (SELECT COUNT(*) FROM liaison_acks k WHERE k.mot_id = m.id AND k.pupil_id = r.pupil_id) AS acks \
-         FROM liaison_recipients r JOIN {MOT_FROM} ON m.id = r.mot_id \
+         FROM liaison_recipients r JOIN liaison_mots m ON m.id = r.mot_id \
+         JOIN structures s ON s.id = m.structure_id LEFT JOIN users a ON a.id = m.author_id \
          WHERE r.tenant_id = $2 AND m.publish_at <= $3 AND r.pupil_id IN ({}) \
          ORDER BY m.publish_at DESC, m.id DESC LIMIT $4",
         marks.join(", ")
@@ -558,17 +559,23 @@ pub struct Reply {
     pub created_at: DateTime<Utc>,
 }
 
-/// Adds to the private exchange between one guardian (about one child) and the school, and
-/// tells the other side. `notify` are the people told (the author, or the guardian).
+/// One message of the private exchange between a guardian (about one child) and the school.
+pub struct NewReply<'a> {
+    pub pupil: Uuid,
+    /// The family's side of the exchange.
+    pub guardian: Uuid,
+    pub author: Uuid,
+    pub body: &'a str,
+    /// Told of it: the mot's author, or the guardian.
+    pub notify: &'a [Uuid],
+}
+
+/// Adds to an exchange and tells the other side.
 pub async fn add_reply(
     db: &Db,
     scope: TenantScope,
     mot: &Mot,
-    pupil: Uuid,
-    guardian: Uuid,
-    author: Uuid,
-    body: &str,
-    notify: &[Uuid],
+    reply: &NewReply<'_>,
 ) -> StoreResult<Uuid> {
     let id = Uuid::now_v7();
     let tenant = scope.id();
@@ -581,10 +588,10 @@ pub async fn add_reply(
         .bind(id)
         .bind(tenant)
         .bind(mot.id)
-        .bind(pupil)
-        .bind(guardian)
-        .bind(author)
-        .bind(body.trim())
+        .bind(reply.pupil)
+        .bind(reply.guardian)
+        .bind(reply.author)
+        .bind(reply.body.trim())
         .bind(now())
         .execute(&mut *tx)
         .await?;
@@ -592,7 +599,7 @@ pub async fn add_reply(
         notify_in!(
             tx,
             tenant,
-            notify,
+            reply.notify,
             "liaison_reply",
             Some(mot.id),
             mot.title.as_str(),

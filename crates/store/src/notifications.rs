@@ -621,3 +621,54 @@ pub async fn platform_value(
             .text("value")?
     }))
 }
+
+/// A school's release time for held family notifications ("07:30") and spread in minutes.
+pub async fn release_time(
+    db: &Db,
+    scope: TenantScope,
+    structure: Uuid,
+) -> StoreResult<(String, i64)> {
+    Ok(on_read!(db, |c| {
+        let r = sqlx::query(
+            "SELECT release_at, release_spread_minutes FROM structures WHERE id = $1 AND tenant_id = $2",
+        )
+        .bind(structure)
+        .bind(scope.id())
+        .fetch_optional(c)
+        .await?
+        .ok_or(crate::StoreError::NotFound)?;
+        (r.text("release_at")?, r.int("release_spread_minutes")?)
+    }))
+}
+
+/// Sets a school's release time (the caller checked it is within the hours families may be
+/// reached).
+pub async fn set_release_time(
+    db: &Db,
+    scope: TenantScope,
+    structure: Uuid,
+    at: &str,
+    spread_minutes: i64,
+    by: Uuid,
+) -> StoreResult<()> {
+    in_write_tx!(db, |tx| {
+        ensure_in_tenant!(tx, scope, "structures", structure);
+        sqlx::query(
+            "UPDATE structures SET release_at = $1, release_spread_minutes = $2 WHERE id = $3",
+        )
+        .bind(at)
+        .bind(spread_minutes)
+        .bind(structure)
+        .execute(&mut *tx)
+        .await?;
+        audit_in!(
+            tx,
+            scope.id(),
+            Some(by),
+            "notify.release_time",
+            Some(structure),
+            format!("{at} +{spread_minutes} min")
+        );
+    });
+    Ok(())
+}

@@ -72,8 +72,6 @@ pub type SmsRate = governor::RateLimiter<
 
 impl AppState {
     pub fn new(db: Db, config: WebConfig, mailer: Arc<dyn Mailer>) -> Self {
-        // reqwest needs the process's TLS provider chosen before its first client.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let window = config.ip_failure_window;
         let config_sms_per_minute = config.sms_per_minute;
         let ip_failures = Arc::new(IpFailures::new(config.ip_failure_limit, window));
@@ -92,10 +90,7 @@ impl AppState {
                 std::num::NonZeroU32::new(config_sms_per_minute)
                     .unwrap_or(std::num::NonZeroU32::MIN),
             ))),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(15))
-                .build()
-                .unwrap_or_default(),
+            http: notify::http_client(),
         }
     }
 

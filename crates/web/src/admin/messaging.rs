@@ -55,6 +55,8 @@ struct RulesPage {
     modes: Vec<(String, String)>,
     /// Chat hours (opens, closes), for schools.
     hours: Option<(String, String)>,
+    /// When held family notifications go out (time, spread in minutes), for schools.
+    release: Option<(String, i64)>,
     error: Option<String>,
 }
 
@@ -110,6 +112,11 @@ async fn render_rules(
     } else {
         None
     };
+    let release = if structure.kind.is_school() {
+        Some(preau_store::notifications::release_time(&state.db, scope, structure_id).await?)
+    } else {
+        None
+    };
     let modes = Mode::ALL
         .iter()
         .map(|m| (m.code().to_owned(), t.get(m.label_key())))
@@ -127,6 +134,7 @@ async fn render_rules(
             audiences,
             modes,
             hours,
+            release,
             error,
         }
         .render()?,
@@ -209,6 +217,8 @@ struct SwitchesPage {
     switches: Vec<(Uuid, String, String)>,
     profiles: Vec<(String, String)>,
     structures: Vec<Structure>,
+    /// This month's SMS: (budget, used).
+    sms: (i64, i64),
 }
 
 pub async fn switches_page(
@@ -238,6 +248,12 @@ pub async fn switches_page(
         .into_iter()
         .map(|p| (p.code().to_owned(), t.get(p.label_key())))
         .collect();
+    let sms = preau_store::notifications::sms_budget(
+        &state.db,
+        scope,
+        preau_domain::time::paris_month_start(preau_store::now()),
+    )
+    .await?;
     Ok(Html(
         SwitchesPage {
             ctx: Ctx::signed_in(&who, csrf, "switch-title", "/admin"),
@@ -245,6 +261,7 @@ pub async fn switches_page(
             switches,
             profiles,
             structures,
+            sms,
         }
         .render()?,
     ))
@@ -340,4 +357,82 @@ pub async fn set_hours(
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }
+}
+
+#[derive(Deserialize)]
+pub struct ReleaseForm {
+    #[serde(default)]
+    release_at: String,
+    #[serde(default)]
+    spread: String,
+}
+
+/// When the school's families get what was held overnight or over the weekend.
+pub async fn set_release(
+    State(state): State<AppState>,
+    Administrator(who): Administrator,
+    CsrfToken(csrf): CsrfToken,
+    Path(structure_id): Path<Uuid>,
+    Form(f): Form<ReleaseForm>,
+) -> AppResult<Response> {
+    let (scope, structure) = administered_structure(&state, &who, structure_id).await?;
+    let at = chrono::NaiveTime::parse_from_str(f.release_at.trim(), "%H:%M").ok();
+    let spread = f.spread.trim().parse::<i64>().ok();
+    match (at, spread) {
+        (Some(at), Some(spread))
+            if structure.kind.is_school()
+                && preau_domain::notify::valid_release_time(at)
+                && (0..=preau_domain::notify::MAX_SPREAD_MINUTES).contains(&spread) =>
+        {
+            preau_store::notifications::set_release_time(
+                &state.db,
+                scope,
+                structure_id,
+                &at.format("%H:%M").to_string(),
+                spread,
+                who.user.id,
+            )
+            .await?;
+            Ok(Redirect::to(&format!("/admin/structures/{structure_id}/regles")).into_response())
+        }
+        _ => {
+            let error = Tr::french().get("release-bad");
+            let page = render_rules(&state, &who, csrf, structure_id, Some(error)).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SmsBudgetForm {
+    #[serde(default)]
+    budget: String,
+}
+
+/// The tenant's monthly SMS budget (tenant administrator, operator).
+pub async fn set_sms_budget(
+    State(state): State<AppState>,
+    Administrator(who): Administrator,
+    Path(tenant_id): Path<Uuid>,
+    Form(f): Form<SmsBudgetForm>,
+) -> AppResult<Response> {
+    let scope = administered_tenant(&who, tenant_id)?;
+    let budget = f
+        .budget
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|b| (0..=1_000_000).contains(b))
+        .ok_or(AppError::BadRequest("sms-budget-bad"))?;
+    preau_store::notifications::set_sms_budget(&state.db, scope, budget).await?;
+    preau_store::accounts::audit(
+        &state.db,
+        Some(scope.id()),
+        Some(who.user.id),
+        "notify.sms_budget",
+        None,
+        &budget.to_string(),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/admin/tenants/{tenant_id}/messagerie")).into_response())
 }

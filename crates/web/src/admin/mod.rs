@@ -47,6 +47,14 @@ pub fn routes() -> Router<AppState> {
             post(messaging::set_hours),
         )
         .route(
+            "/admin/structures/{structure_id}/notifications",
+            post(messaging::set_release),
+        )
+        .route(
+            "/admin/tenants/{tenant_id}/sms",
+            post(messaging::set_sms_budget),
+        )
+        .route(
             "/admin/structures/{structure_id}/regles/{rule_id}/supprimer",
             post(messaging::delete_rule),
         )

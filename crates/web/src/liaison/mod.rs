@@ -426,17 +426,14 @@ async fn reply(
                 return Err(AppError::Refused("liaison-error-not-your-child"));
             }
             let notify: Vec<Uuid> = mot.author_id.into_iter().collect();
-            liaison::add_reply(
-                &state.db,
-                scope,
-                &mot,
-                f.pupil,
-                who.user.id,
-                who.user.id,
-                &f.body,
-                &notify,
-            )
-            .await?;
+            let reply = liaison::NewReply {
+                pupil: f.pupil,
+                guardian: who.user.id,
+                author: who.user.id,
+                body: &f.body,
+                notify: &notify,
+            };
+            liaison::add_reply(&state.db, scope, &mot, &reply).await?;
         }
         Access::Staff { .. } => {
             let guardian = f.guardian.ok_or(AppError::BadRequest("error-400-text"))?;
@@ -448,17 +445,14 @@ async fn reply(
             if !started {
                 return Err(AppError::NotFound);
             }
-            liaison::add_reply(
-                &state.db,
-                scope,
-                &mot,
-                f.pupil,
+            let reply = liaison::NewReply {
+                pupil: f.pupil,
                 guardian,
-                who.user.id,
-                &f.body,
-                &[guardian],
-            )
-            .await?;
+                author: who.user.id,
+                body: &f.body,
+                notify: &[guardian],
+            };
+            liaison::add_reply(&state.db, scope, &mot, &reply).await?;
         }
         Access::Pupil => return Err(AppError::Refused("liaison-error-no-replies")),
     }

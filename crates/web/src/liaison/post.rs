@@ -440,14 +440,20 @@ mod tests {
 
     #[test]
     fn publication_times_are_paris_times_and_never_in_the_past() {
-        let now = Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap();
+        let now = Utc
+            .with_ymd_and_hms(2026, 12, 2, 9, 0, 0)
+            .single()
+            .unwrap_or_default();
         let mut f = MotForm::default();
         assert_eq!(publish_time(&f, now), Ok(now));
         f.publish_date = "2026-12-03".into();
         f.publish_time = "18:30".into();
         assert_eq!(
             publish_time(&f, now),
-            Ok(Utc.with_ymd_and_hms(2026, 12, 3, 17, 30, 0).unwrap())
+            Ok(Utc
+                .with_ymd_and_hms(2026, 12, 3, 17, 30, 0)
+                .single()
+                .unwrap_or_default())
         );
         f.publish_date = "2026-12-01".into();
         assert_eq!(publish_time(&f, now), Ok(now));
@@ -457,7 +463,9 @@ mod tests {
         assert_eq!(publish_time(&f, now), Err("liaison-error-date"));
         assert_eq!(
             paris_month_start(now),
-            Utc.with_ymd_and_hms(2026, 11, 30, 23, 0, 0).unwrap()
+            Utc.with_ymd_and_hms(2026, 11, 30, 23, 0, 0)
+                .single()
+                .unwrap_or_default()
         );
     }
 }

@@ -24,6 +24,16 @@ pub const PUSH_JOB: &str = "notify_push";
 pub const SMS_JOB: &str = "notify_sms";
 pub const DIGEST_JOB: &str = "notify_digest";
 
+/// The HTTP client for push services and the SMS provider.
+pub fn http_client() -> reqwest::Client {
+    // reqwest needs the process's TLS provider chosen before its first client.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(15))
+        .build()
+        .unwrap_or_default()
+}
+
 #[derive(Deserialize)]
 struct BatchPayload {
     batch: Uuid,
@@ -322,7 +332,10 @@ mod tests {
 
     #[test]
     fn digest_people_get_urgent_mail_at_once_and_sms_only_when_urgent() {
-        let day = Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap();
+        let day = Utc
+            .with_ymd_and_hms(2026, 12, 2, 9, 0, 0)
+            .single()
+            .unwrap_or_default();
         let kinds = |d: &Delivery| plan(d, day).into_iter().map(|(k, _)| k).collect::<Vec<_>>();
         assert_eq!(kinds(&delivery("liaison", false, true)), [PUSH_JOB]);
         assert_eq!(
@@ -341,15 +354,23 @@ mod tests {
 
     #[test]
     fn families_wait_for_the_morning_staff_do_not() {
-        let night = Utc.with_ymd_and_hms(2026, 12, 2, 21, 0, 0).unwrap();
-        let morning = Utc.with_ymd_and_hms(2026, 12, 3, 6, 30, 0).unwrap();
+        let night = Utc
+            .with_ymd_and_hms(2026, 12, 2, 21, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let morning = Utc
+            .with_ymd_and_hms(2026, 12, 3, 6, 30, 0)
+            .single()
+            .unwrap_or_default();
         let family = plan(&delivery("liaison", false, true), night);
         assert_eq!(family, [(PUSH_JOB, morning)]);
         let staff = plan(&delivery("liaison", false, false), night);
         assert_eq!(staff, [(PUSH_JOB, night)]);
         assert_eq!(
-            next_digest(night, NaiveTime::from_hms_opt(17, 0, 0).unwrap()),
-            Utc.with_ymd_and_hms(2026, 12, 3, 16, 0, 0).unwrap()
+            next_digest(night, NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default()),
+            Utc.with_ymd_and_hms(2026, 12, 3, 16, 0, 0)
+                .single()
+                .unwrap_or_default()
         );
     }
 }
