@@ -284,6 +284,72 @@ struct School {
     classes: Vec<(Uuid, &'static str, Vec<Level>)>,
 }
 
+/// A few mots in the cahier de liaison: the rentrée meeting from each directeur to the whole
+/// school, and a class outing to sign in each class.
+async fn seed_liaison(
+    db: &Db,
+    scope: TenantScope,
+    schools: &[School],
+    directors: &[(Uuid, Uuid)],
+    teachers: &[(Uuid, Uuid)],
+) -> Result<()> {
+    use preau_domain::liaison::Audience;
+    use preau_store::liaison::{self, NewMot};
+    let now = preau_store::now();
+    for school in schools {
+        let classes: Vec<Uuid> = school.classes.iter().map(|(id, _, _)| *id).collect();
+        if let Some((_, directeur)) = directors.iter().find(|(s, _)| *s == school.id) {
+            liaison::post(
+                db,
+                scope,
+                &NewMot {
+                    structure_id: school.id,
+                    author_id: *directeur,
+                    title: "Réunion de rentrée",
+                    body: "Chers parents,\nLa réunion de rentrée aura lieu jeudi à 18 h dans le préau. \
+                           Merci de signer ce mot pour nous dire que vous l’avez lu.",
+                    language: "fr",
+                    audience: Audience::School,
+                    class_ids: &classes,
+                    pupil_ids: &[],
+                    signature_required: true,
+                    replies_allowed: true,
+                    urgent: false,
+                    publish_at: now,
+                    attachments: &[],
+                },
+            )
+            .await?;
+        }
+        for (class_id, _, _) in &school.classes {
+            let Some((_, teacher)) = teachers.iter().find(|(c, _)| c == class_id) else {
+                continue;
+            };
+            liaison::post(
+                db,
+                scope,
+                &NewMot {
+                    structure_id: school.id,
+                    author_id: *teacher,
+                    title: "Sortie à la médiathèque",
+                    body: "Mardi matin, la classe va à la médiathèque. Prévoir un sac pour rapporter un livre.",
+                    language: "fr",
+                    audience: Audience::Classes,
+                    class_ids: &[*class_id],
+                    pupil_ids: &[],
+                    signature_required: false,
+                    replies_allowed: false,
+                    urgent: false,
+                    publish_at: now,
+                    attachments: &[],
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 async fn seed(db: &Db) -> Result<String> {
     let tenant = directory::create_tenant(
         db,
@@ -465,6 +531,7 @@ async fn seed(db: &Db) -> Result<String> {
     // Classes whose teacher is listed: a listed parent has a child there, so the two can write
     // to each other in a demonstration (and in the browser tests).
     let mut listed_classes: Vec<Uuid> = Vec::new();
+    let mut directors: Vec<(Uuid, Uuid)> = Vec::new(); // (school, directeur)
     for school in &schools {
         let mut first_class = true;
         for (class_id, class_name, _) in &school.classes {
@@ -484,6 +551,7 @@ async fn seed(db: &Db) -> Result<String> {
                 Some(Function::Enseignant),
             );
             if teaching_director {
+                directors.push((school.id, id));
                 b.batch
                     .profiles
                     .push((id, school.id, NationalProfile::Direction));
@@ -522,6 +590,7 @@ async fn seed(db: &Db) -> Result<String> {
                 NationalProfile::Direction,
                 Some(Function::Directeur),
             );
+            directors.push((school.id, id));
             b.batch
                 .profiles
                 .push((id, school.id, NationalProfile::Enseignant));
@@ -799,6 +868,7 @@ async fn seed(db: &Db) -> Result<String> {
     {
         directory::refresh_groups(db, scope, s).await?;
     }
+    seed_liaison(db, scope, &schools, &directors, &teachers).await?;
 
     let mut listed = b.listed;
     listed.sort_by_key(|(p, _, _)| *p);
